@@ -1,0 +1,3 @@
+import { VERSION } from "./src/version.ts";
+
+console.log(VERSION);

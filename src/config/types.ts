@@ -1,0 +1,125 @@
+/**
+ * The validated configuration every part of the service reads. `src/config/` turns the TOML
+ * file (the Go plugin's keys plus our additive ones) into this; nothing else parses TOML.
+ *
+ * @module
+ */
+
+/** A secret value (API key, webhook secret) that never prints itself. */
+export class Secret {
+  readonly #value: string;
+
+  /** Wraps a secret value. */
+  constructor(value: string) {
+    this.#value = value;
+  }
+
+  /** The secret itself, for the one place that must send it. */
+  reveal(): string {
+    return this.#value;
+  }
+
+  /** Always `[redacted]`, so string interpolation cannot leak the value. */
+  toString(): string {
+    return "[redacted]";
+  }
+
+  /** Always `"[redacted]"`, so JSON logging cannot leak the value. */
+  toJSON(): string {
+    return "[redacted]";
+  }
+
+  /** Always `[redacted]` in `console.log` and `Deno.inspect`. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return "[redacted]";
+  }
+}
+
+/** How to reach and authenticate to the Teleport Auth Service. */
+export interface TeleportConfig {
+  /** `host:port` of the Auth Service (3025) or Proxy (443/3080, `*.teleport.sh:443`). */
+  readonly addr: string;
+  /** Identity file (`tctl auth sign --format=file`, or tbot's `identity`). */
+  readonly identity?: string;
+  /** The `--format=tls` triple; all three or none. */
+  readonly clientKey?: string;
+  readonly clientCrt?: string;
+  readonly rootCas?: string;
+  /** Re-read the identity file periodically (tbot rotates it). */
+  readonly refreshIdentity: boolean;
+  readonly refreshIdentityIntervalMs: number;
+  /** Overrides the Proxy public address used in request links (`host[:port]` or URL). */
+  readonly webProxyAddr?: string;
+}
+
+/** Filters on who may be auto-approved because they are on call. */
+export interface AutoApprovalConfig {
+  /** When false, the service never submits reviews. */
+  readonly enabled: boolean;
+  /** Highest escalation level that counts (1 = first level only); undefined counts any level. */
+  readonly maxEscalationLevel?: number;
+  /** Only on-calls from these schedule IDs count; empty means any schedule or direct target. */
+  readonly scheduleIds: readonly string[];
+  /** Only requests whose roles are all in this list are auto-approved; empty means any role. */
+  readonly roles: readonly string[];
+  /** User trait holding the PagerDuty email when the Teleport username is not an email. */
+  readonly emailTrait?: string;
+}
+
+/** How to reach PagerDuty and what to create there. */
+export interface PagerDutyConfig {
+  readonly apiKey: Secret;
+  /** `Token` for REST API keys, `Bearer` for OAuth access tokens. */
+  readonly authScheme: "token" | "bearer";
+  /** Email of the PagerDuty user the service acts as (`From` header). */
+  readonly userEmail: string;
+  /** Base URL, `https://api.pagerduty.com` by default; `http://` only for loopback hosts. */
+  readonly apiEndpoint: string;
+  /** Annotation naming the service(s) to open incidents in. */
+  readonly notifyServiceAnnotation: string;
+  /** Annotation naming the services whose on-call responders are auto-approved. */
+  readonly servicesAnnotation: string;
+  readonly urgency: "high" | "low";
+  /** Priority name or ID for new incidents; undefined leaves the service's default. */
+  readonly priority?: string;
+  readonly requestTimeoutMs: number;
+  /** Client-side limit, kept under PagerDuty's 960 requests per minute per key. */
+  readonly maxRequestsPerMinute: number;
+  readonly autoApproval: AutoApprovalConfig;
+}
+
+/** The optional HTTP listener for health, metrics and PagerDuty webhooks. */
+export interface HttpConfig {
+  /** `host:port` to listen on. */
+  readonly listenAddr: string;
+  /** Public base URL PagerDuty reaches the listener at. */
+  readonly publicAddr?: string;
+  readonly httpsCertFile?: string;
+  readonly httpsKeyFile?: string;
+}
+
+/** Where and how to log. */
+export interface LogConfig {
+  /** `stderr`, `stdout`, or a file path. */
+  readonly output: string;
+  readonly severity: "debug" | "info" | "warn" | "error";
+  readonly format: "text" | "json";
+}
+
+/** How much work runs at once and how often everything is re-checked. */
+export interface ProcessingConfig {
+  /** Requests handled in parallel. */
+  readonly concurrency: number;
+  /** Interval of the full reconciliation against Teleport and PagerDuty. */
+  readonly reconcileIntervalMs: number;
+}
+
+/** The whole, validated configuration. */
+export interface Config {
+  readonly teleport: TeleportConfig;
+  readonly pagerduty: PagerDutyConfig;
+  /** Absent unless `[http] listen_addr` is set. */
+  readonly http?: HttpConfig;
+  readonly log: LogConfig;
+  readonly processing: ProcessingConfig;
+}

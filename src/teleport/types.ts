@@ -1,0 +1,177 @@
+/**
+ * Domain types for the Teleport side. Generated protobuf types never leave `src/teleport/`:
+ * the client converts them to these at its edge.
+ *
+ * @module
+ */
+
+/** The state of an access request, named as Teleport names it. */
+export type RequestState = "NONE" | "PENDING" | "APPROVED" | "DENIED" | "PROMOTED";
+
+/** The decision a review proposes. */
+export type ReviewDecision = "APPROVED" | "DENIED";
+
+/** One review of an access request. */
+export interface AccessReview {
+  /** Teleport user who wrote the review. */
+  readonly author: string;
+  /** What the reviewer proposed. */
+  readonly decision: ReviewDecision;
+  /** Free text the reviewer gave; may be empty. */
+  readonly reason: string;
+  /** When the review was made; undefined when Teleport sent the zero time. */
+  readonly created: Date | undefined;
+}
+
+/** A resource named in a resource (search-based) access request. */
+export interface RequestedResource {
+  readonly clusterName: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly subResourceName: string;
+}
+
+/** An access request as the service sees it. */
+export interface AccessRequest {
+  /** The request ID (`Metadata.Name`). */
+  readonly id: string;
+  /** The requesting Teleport user. */
+  readonly user: string;
+  /** Roles asked for. */
+  readonly roles: readonly string[];
+  readonly state: RequestState;
+  /** When the request was made; undefined when Teleport sent the zero time. */
+  readonly created: Date | undefined;
+  /** When the access, once granted, would expire. */
+  readonly accessExpires: Date | undefined;
+  /** When the request resource itself expires (Teleport then deletes it). */
+  readonly requestExpires: Date | undefined;
+  /** The latest time the access may last until, if the requester asked for a longer one. */
+  readonly maxDuration: Date | undefined;
+  readonly requestReason: string;
+  /** Reason given with the resolving review or state change. */
+  readonly resolveReason: string;
+  /** Annotations from the requester's roles (`request.annotations`), e.g. `pagerduty_services`. */
+  readonly systemAnnotations: Readonly<Record<string, readonly string[]>>;
+  readonly reviews: readonly AccessReview[];
+  readonly suggestedReviewers: readonly string[];
+  readonly requestedResources: readonly RequestedResource[];
+  /** Title of the access list the request was promoted to, when PROMOTED. */
+  readonly promotedAccessListTitle: string;
+}
+
+/** A change to an access request seen on the watch stream or found by a resync. */
+export type AccessRequestEvent =
+  | { readonly type: "put"; readonly request: AccessRequest }
+  | { readonly type: "delete"; readonly requestId: string };
+
+/** An Access Monitoring Rule's routing part, as the plugin uses it. */
+export interface AccessMonitoringRule {
+  readonly name: string;
+  /** Resource kinds the rule applies to, e.g. `access_request`. */
+  readonly subjects: readonly string[];
+  /** Request states the rule applies to; empty means any. */
+  readonly states: readonly string[];
+  /** Predicate over the request, in Teleport's expression language. */
+  readonly condition: string;
+  /** Plugin the rule notifies, e.g. `pagerduty`. */
+  readonly notificationName: string;
+  /** Who to notify: for this plugin, PagerDuty service names. */
+  readonly recipients: readonly string[];
+}
+
+/** A change to the set of Access Monitoring Rules. */
+export type AccessMonitoringRuleEvent =
+  | { readonly type: "put"; readonly rule: AccessMonitoringRule }
+  | { readonly type: "delete"; readonly name: string };
+
+/** What Ping tells about the cluster. */
+export interface ClusterInfo {
+  readonly clusterName: string;
+  readonly serverVersion: string;
+  /** Proxy public address (`host[:port]`), empty when the cluster does not publish one. */
+  readonly proxyPublicAddr: string;
+  /** Whether the cluster has advanced access workflows (the Web UI request page). */
+  readonly advancedAccessWorkflows: boolean;
+}
+
+/** A Teleport user, reduced to what the plugin reads. */
+export interface TeleportUser {
+  readonly name: string;
+  readonly roles: readonly string[];
+  readonly traits: Readonly<Record<string, readonly string[]>>;
+}
+
+/** A plugin's key/value state on one access request (`PluginDataEntry.Data`). */
+export type PluginDataMap = Readonly<Record<string, string>>;
+
+/** A review the plugin submits as its own user. */
+export interface ReviewSubmission {
+  /** The plugin's Teleport user; empty lets the server use the caller's identity. */
+  readonly author: string;
+  readonly decision: ReviewDecision;
+  readonly reason: string;
+}
+
+/** Kinds of failure the Auth Service reports, from its gRPC status codes. */
+export type TeleportErrorKind =
+  | "permission_denied"
+  | "not_found"
+  | "already_exists"
+  | "compare_failed"
+  | "invalid_argument"
+  | "unavailable"
+  | "unimplemented"
+  | "limit_exceeded"
+  | "deadline_exceeded"
+  | "cancelled"
+  | "unknown";
+
+/** The Auth Service operations the request lifecycle needs. */
+export interface AuthClient {
+  /** Cluster name, version and proxy address; needs no RBAC permission. */
+  ping(): Promise<ClusterInfo>;
+  /** Every PENDING access request, paging through the listing. */
+  listPendingRequests(): AsyncIterable<AccessRequest>;
+  /** One access request by ID, or undefined when it does not exist (any more). */
+  getAccessRequest(id: string): Promise<AccessRequest | undefined>;
+  /** The plugin's data on a request; undefined when it has none. */
+  getPluginData(requestId: string, plugin: string): Promise<PluginDataMap | undefined>;
+  /**
+   * Compare-and-swap on the plugin's data: every key in `expect` must hold that value (a missing
+   * key counts as ""), then every key in `set` is written ("" deletes it). A mismatch throws a
+   * {@linkcode TeleportError} of kind `compare_failed`.
+   */
+  updatePluginData(
+    requestId: string,
+    plugin: string,
+    set: PluginDataMap,
+    expect: PluginDataMap,
+  ): Promise<void>;
+  /** Submits a review; returns the request as it is after the review. */
+  submitReview(requestId: string, review: ReviewSubmission): Promise<AccessRequest>;
+  /** A user with roles and traits. */
+  getUser(name: string): Promise<TeleportUser>;
+  /** Access Monitoring Rules that notify `plugin` about access requests. */
+  listAccessMonitoringRules(plugin: string): Promise<AccessMonitoringRule[]>;
+}
+
+/** An error from the Auth Service or the connection to it, with Teleport's message. */
+export class TeleportError extends Error {
+  /** What kind of failure this is. */
+  readonly kind: TeleportErrorKind;
+  /** The gRPC status code, when the error came from a call. */
+  readonly grpcCode: number | undefined;
+
+  /** Creates an error of a kind, with an operator-readable message. */
+  constructor(
+    kind: TeleportErrorKind,
+    message: string,
+    options?: { grpcCode?: number; cause?: unknown },
+  ) {
+    super(message, { cause: options?.cause });
+    this.name = "TeleportError";
+    this.kind = kind;
+    this.grpcCode = options?.grpcCode;
+  }
+}
