@@ -1,0 +1,169 @@
+/**
+ * The auto-approval rules as pure functions: who the requester is in PagerDuty, whether the
+ * request may be auto-approved at all, and whether the requester's on-call entries justify it.
+ * The service approves only when every step gives a positive, explainable answer.
+ *
+ * @module
+ */
+
+import type { OnCall, Service, User } from "../pagerduty/types.ts";
+import type { AutoApprovalConfig } from "../config/types.ts";
+
+/** Why a request was not auto-approved; also the metric label. */
+export type RefusalReason =
+  | "role_not_allowed"
+  | "no_email"
+  | "no_user"
+  | "ambiguous_user"
+  | "unknown_services"
+  | "not_on_call"
+  | "filtered_level"
+  | "filtered_schedule";
+
+/** Refusals that later events cannot change, so they are recorded and not re-checked. */
+export const FINAL_REFUSALS: ReadonlySet<RefusalReason> = new Set([
+  "role_not_allowed",
+  "no_email",
+]);
+
+/** An on-call entry that justifies approval. */
+export interface OnCallMatch {
+  readonly serviceName: string;
+  readonly escalationLevel: number;
+  readonly scheduleId: string | undefined;
+}
+
+/** The outcome of one check. */
+export type Verdict =
+  | { readonly approve: true; readonly matches: readonly OnCallMatch[] }
+  | { readonly approve: false; readonly reason: RefusalReason; readonly detail: string };
+
+// An address only (no display name, no comments), as Go's `lib.IsEmail` accepts.
+const EMAIL = /^[^\s@<>(),;:"\[\]\\]+@[^\s@<>(),;:"\[\]\\]+\.[^\s@<>(),;:"\[\]\\.]+$/;
+
+/** Whether the text is a bare email address. */
+export function isEmail(text: string): boolean {
+  return EMAIL.test(text);
+}
+
+/**
+ * The requester's PagerDuty email: the Teleport username when it is an email, else the single
+ * email in the configured user trait. Several different emails in the trait are ambiguous.
+ */
+export function requesterEmail(
+  username: string,
+  traits: Readonly<Record<string, readonly string[]>> | undefined,
+  emailTrait: string | undefined,
+): { email: string } | { refusal: Verdict & { approve: false } } {
+  if (isEmail(username)) return { email: username };
+  if (!emailTrait) {
+    return {
+      refusal: {
+        approve: false,
+        reason: "no_email",
+        detail: `username ${JSON.stringify(username)} is not an email and ` +
+          "pagerduty.auto_approval.email_trait is not set",
+      },
+    };
+  }
+  const emails = [
+    ...new Set((traits?.[emailTrait] ?? []).map((v) => v.trim().toLowerCase()).filter(isEmail)),
+  ];
+  if (emails.length === 1) return { email: emails[0] };
+  return {
+    refusal: {
+      approve: false,
+      reason: "no_email",
+      detail: emails.length === 0
+        ? `user ${JSON.stringify(username)} has no email in trait ${JSON.stringify(emailTrait)}`
+        : `user ${JSON.stringify(username)} has ${emails.length} different emails in trait ` +
+          JSON.stringify(emailTrait),
+    },
+  };
+}
+
+/** Whether every requested role may be auto-approved under the configured allow-list. */
+export function rolesAllowed(roles: readonly string[], config: AutoApprovalConfig): Verdict {
+  if (config.roles.length === 0) return { approve: true, matches: [] };
+  const denied = roles.filter((r) => !config.roles.includes(r));
+  if (denied.length === 0 && roles.length > 0) return { approve: true, matches: [] };
+  return {
+    approve: false,
+    reason: "role_not_allowed",
+    detail: `role(s) ${denied.join(", ") || "(none)"} are not in pagerduty.auto_approval.roles`,
+  };
+}
+
+/** Exactly one PagerDuty user must carry the email; otherwise nothing is approved. */
+export function singleUser(email: string, users: readonly User[]): User | Verdict {
+  const exact = users.filter((u) => u.email.toLowerCase() === email.toLowerCase());
+  if (exact.length === 1) return exact[0];
+  return exact.length === 0
+    ? { approve: false, reason: "no_user", detail: `no PagerDuty user has email ${email}` }
+    : {
+      approve: false,
+      reason: "ambiguous_user",
+      detail: `${exact.length} PagerDuty users have email ${email}`,
+    };
+}
+
+/**
+ * Whether the user's on-call entries justify approval: an entry of this user, in the escalation
+ * policy of one of the services, at an allowed level, from an allowed schedule.
+ */
+export function judgeOnCalls(
+  userId: string,
+  services: readonly Service[],
+  onCalls: readonly OnCall[],
+  config: AutoApprovalConfig,
+): Verdict {
+  if (services.length === 0) {
+    return { approve: false, reason: "unknown_services", detail: "none of the services exist" };
+  }
+  const mine = onCalls.filter((o) =>
+    o.userId === userId && services.some((s) => s.escalationPolicyId === o.escalationPolicyId)
+  );
+  if (mine.length === 0) {
+    return {
+      approve: false,
+      reason: "not_on_call",
+      detail: `not on call in ${services.map((s) => s.name).join(", ")}`,
+    };
+  }
+  const max = config.maxEscalationLevel;
+  const levelOk = mine.filter((o) => max === undefined || o.escalationLevel <= max);
+  if (levelOk.length === 0) {
+    return {
+      approve: false,
+      reason: "filtered_level",
+      detail:
+        `on call only above escalation level ${max} (pagerduty.auto_approval.max_escalation_level)`,
+    };
+  }
+  const allowed = config.scheduleIds;
+  const scheduleOk = levelOk.filter((o) =>
+    allowed.length === 0 || (o.scheduleId !== undefined && allowed.includes(o.scheduleId))
+  );
+  if (scheduleOk.length === 0) {
+    return {
+      approve: false,
+      reason: "filtered_schedule",
+      detail: "on call only through schedules not in pagerduty.auto_approval.schedule_ids",
+    };
+  }
+  const matches: OnCallMatch[] = [];
+  for (const onCall of scheduleOk) {
+    for (const service of services) {
+      if (service.escalationPolicyId !== onCall.escalationPolicyId) continue;
+      matches.push({
+        serviceName: service.name,
+        escalationLevel: onCall.escalationLevel,
+        scheduleId: onCall.scheduleId,
+      });
+    }
+  }
+  matches.sort((a, b) =>
+    a.escalationLevel - b.escalationLevel || a.serviceName.localeCompare(b.serviceName)
+  );
+  return { approve: true, matches };
+}

@@ -1,0 +1,35 @@
+/**
+ * What the request lifecycle reports as it works, for metrics. The service wires it to the
+ * Prometheus metrics; tests and tools can pass their own.
+ *
+ * @module
+ */
+
+import type { RefusalReason } from "./auto_approval.ts";
+import type { Resolution } from "./plugin_data.ts";
+
+/** Outcome of one auto-approval check. */
+export type AutoApprovalOutcome = "approved" | "already_reviewed" | RefusalReason | "error";
+
+/** Receives lifecycle events; every method must be cheap and must not throw. */
+export interface LifecycleObserver {
+  /** An incident was opened; `secondsSinceEvent` is measured from the first event seen. */
+  incidentCreated(secondsSinceEvent: number | undefined): void;
+  /** A note was added for reviews or for the outcome. */
+  noteAdded(reason: "review" | "resolution"): void;
+  /** An incident was resolved. */
+  incidentResolved(resolution: Exclude<Resolution, ""> | "duplicate"): void;
+  /** An auto-approval check ended. */
+  autoApproval(outcome: AutoApprovalOutcome): void;
+  /** Work for a request failed at a stage and will be retried. */
+  handlerError(stage: string): void;
+}
+
+/** An observer that ignores everything. */
+export const NO_OBSERVER: LifecycleObserver = {
+  incidentCreated() {},
+  noteAdded() {},
+  incidentResolved() {},
+  autoApproval() {},
+  handlerError() {},
+};

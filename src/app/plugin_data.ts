@@ -1,0 +1,153 @@
+/**
+ * The service's record on each access request, stored as Teleport plugin data under the plugin
+ * name `pagerduty`. The first nine keys are the Go plugin's, with the same meaning and encoding,
+ * so state written by either implementation is read by the other; the rest are additions.
+ *
+ * @module
+ */
+
+import type { AccessRequest, PluginDataMap } from "../teleport/types.ts";
+
+/** Plugin name the Go plugin uses; the data lives under it. */
+export const PLUGIN_NAME = "pagerduty";
+
+/** How a request ended, as the Go plugin spells it in `resolution`. */
+export type Resolution = "" | "approved" | "denied" | "expired" | "promoted";
+
+/** Outcome of the auto-approval attempt, once one has been made. */
+export type AutoApprovalRecord = "" | "approved" | "not_eligible";
+
+/** Decoded plugin data of one request. */
+export interface RequestRecord {
+  /** The first incident opened for the request (Go key `incident_id`). */
+  readonly incidentId: string;
+  /** The service of `incidentId` (Go key `service_id`). */
+  readonly serviceId: string;
+  /** Every incident opened, by service ID (key `incidents`, JSON). Includes the first. */
+  readonly incidents: Readonly<Record<string, string>>;
+  readonly user: string;
+  readonly roles: readonly string[];
+  readonly created: Date | undefined;
+  readonly requestReason: string;
+  /** How many of the request's reviews are already in incident notes. */
+  readonly reviewsCount: number;
+  /** Set once every incident is confirmed resolved in PagerDuty. */
+  readonly resolution: Resolution;
+  readonly resolveReason: string;
+  /** Auto-approval outcome (key `auto_approval`), so it is tried once per request. */
+  readonly autoApproval: AutoApprovalRecord;
+}
+
+/** A record with nothing in it: what a request without plugin data decodes to. */
+export const EMPTY_RECORD: RequestRecord = Object.freeze({
+  incidentId: "",
+  serviceId: "",
+  incidents: Object.freeze({}),
+  user: "",
+  roles: Object.freeze([]),
+  created: undefined,
+  requestReason: "",
+  reviewsCount: 0,
+  resolution: "",
+  resolveReason: "",
+  autoApproval: "",
+});
+
+const RESOLUTIONS: readonly Resolution[] = ["", "approved", "denied", "expired", "promoted"];
+
+/** Reads plugin data written by this service or by the Go plugin. Unknown values read as empty. */
+export function decodeRecord(data: PluginDataMap | undefined): RequestRecord {
+  if (!data) return EMPTY_RECORD;
+  const incidentId = data.incident_id ?? "";
+  const serviceId = data.service_id ?? "";
+  const incidents: Record<string, string> = { ...parseIncidents(data.incidents) };
+  // Data from the Go plugin has only the single pair.
+  if (incidentId && serviceId && !incidents[serviceId]) incidents[serviceId] = incidentId;
+  const seconds = Number(data.created);
+  const count = Number(data.reviews_count);
+  const resolution = (data.resolution ?? "").toLowerCase() as Resolution;
+  const autoApproval = data.auto_approval as AutoApprovalRecord | undefined;
+  return {
+    incidentId,
+    serviceId,
+    incidents,
+    user: data.user ?? "",
+    roles: data.roles ? data.roles.split(",").filter((r) => r !== "") : [],
+    created: data.created && Number.isFinite(seconds) ? new Date(seconds * 1000) : undefined,
+    requestReason: data.request_reason ?? "",
+    reviewsCount: Number.isInteger(count) && count > 0 ? count : 0,
+    resolution: RESOLUTIONS.includes(resolution) ? resolution : "",
+    resolveReason: data.resolve_reason ?? "",
+    autoApproval: autoApproval === "approved" || autoApproval === "not_eligible"
+      ? autoApproval
+      : "",
+  };
+}
+
+function parseIncidents(text: string | undefined): Record<string, string> {
+  if (!text) return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+    return Object.fromEntries(
+      Object.entries(value).filter((e): e is [string, string] =>
+        typeof e[1] === "string" && e[1] !== ""
+      ),
+    );
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Encodes a record as plugin data. All nine Go keys are always written (empty strings allowed),
+ * as the Go plugin does; an empty value deletes the key on the server.
+ */
+export function encodeRecord(record: RequestRecord): Record<string, string> {
+  const incidents = Object.keys(record.incidents).length > 0
+    ? JSON.stringify(sortKeys(record.incidents))
+    : "";
+  return {
+    incident_id: record.incidentId,
+    service_id: record.serviceId,
+    user: record.user,
+    roles: record.roles.join(","),
+    created: record.created ? String(Math.floor(record.created.getTime() / 1000)) : "",
+    request_reason: record.requestReason,
+    reviews_count: record.reviewsCount > 0 ? String(record.reviewsCount) : "",
+    resolution: record.resolution,
+    resolve_reason: record.resolveReason,
+    incidents,
+    auto_approval: record.autoApproval,
+  };
+}
+
+function sortKeys(map: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The request facts the Go plugin copies into its record. */
+export function withRequestFacts(record: RequestRecord, request: AccessRequest): RequestRecord {
+  return {
+    ...record,
+    user: request.user,
+    roles: [...request.roles],
+    created: request.created,
+    requestReason: request.requestReason,
+  };
+}
+
+/** Adds one incident to the record; the first one also fills the Go plugin's single pair. */
+export function withIncident(
+  record: RequestRecord,
+  serviceId: string,
+  incidentId: string,
+): RequestRecord {
+  const first = record.incidentId === "";
+  return {
+    ...record,
+    incidentId: first ? incidentId : record.incidentId,
+    serviceId: first ? serviceId : record.serviceId,
+    incidents: { ...record.incidents, [serviceId]: incidentId },
+  };
+}

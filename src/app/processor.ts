@@ -1,0 +1,459 @@
+/**
+ * Carries out the lifecycle decisions for one request: reads the record, asks `decide.ts` what
+ * to do, and does it against PagerDuty and Teleport in an order that survives crashes —
+ * PagerDuty first (idempotent by incident key, or checked on retries), the record after, so
+ * nothing is marked done before PagerDuty confirmed it.
+ *
+ * @module
+ */
+
+import { getLogger, type Logger } from "@logtape/logtape";
+import type { AutoApprovalConfig } from "../config/types.ts";
+import {
+  type Incident,
+  type PagerDutyApi,
+  PagerDutyError,
+  type Service,
+} from "../pagerduty/types.ts";
+import {
+  type AccessMonitoringRule,
+  type AccessRequest,
+  type AuthClient,
+  type PluginDataMap,
+  TeleportError,
+} from "../teleport/types.ts";
+import {
+  FINAL_REFUSALS,
+  isEmail,
+  judgeOnCalls,
+  requesterEmail,
+  rolesAllowed,
+  singleUser,
+  type Verdict,
+} from "./auto_approval.ts";
+import {
+  type Action,
+  decideForDeleted,
+  decideForRequest,
+  servicesWithoutIncident,
+} from "./decide.ts";
+import {
+  autoApprovalReason,
+  incidentDetails,
+  incidentKey,
+  incidentTitle,
+  noteContent,
+  outcomeText,
+  requestLink,
+} from "./messages.ts";
+import { type LifecycleObserver, NO_OBSERVER } from "./observer.ts";
+import {
+  decodeRecord,
+  encodeRecord,
+  PLUGIN_NAME,
+  type RequestRecord,
+  withIncident,
+  withRequestFacts,
+} from "./plugin_data.ts";
+import { namesFromAnnotation, notifyRouting } from "./routing.ts";
+
+/** Work for one request: its latest known state, and when the service first heard of it. */
+export type Work =
+  | {
+    readonly kind: "put";
+    readonly request: AccessRequest;
+    readonly firstSeen: number;
+    /** Live watch event, or found by a resync/reconciliation. */
+    readonly source: "watch" | "resync";
+  }
+  | { readonly kind: "delete"; readonly firstSeen: number; readonly source: "watch" | "resync" };
+
+/** Newer work replaces older, except that a deletion is final; the earliest sighting is kept. */
+export function mergeWork(older: Work, newer: Work): Work {
+  const firstSeen = Math.min(older.firstSeen, newer.firstSeen);
+  if (older.kind === "delete") return { ...older, firstSeen };
+  return { ...newer, firstSeen };
+}
+
+/** Everything the processor needs. */
+export interface ProcessorOptions {
+  readonly auth: AuthClient;
+  readonly pagerduty: PagerDutyApi;
+  /** The service's own Teleport user, the author of its reviews. */
+  readonly selfUser: string;
+  /** Proxy public address for request links; empty for none. */
+  readonly proxyAddr: () => string;
+  /** Current Access Monitoring Rules for this plugin. */
+  readonly rules: () => Iterable<AccessMonitoringRule>;
+  readonly notifyAnnotation: string;
+  readonly servicesAnnotation: string;
+  readonly urgency: "high" | "low";
+  readonly priority?: string;
+  readonly autoApproval: AutoApprovalConfig;
+  readonly observer?: LifecycleObserver;
+  /** Clock for latency figures; `performance.now` by default. */
+  readonly now?: () => number;
+  /** Attempts at a compare-and-swap before giving up this round. */
+  readonly casAttempts?: number;
+}
+
+/** Plugin data keys this service writes, expected empty when absent from what was read. */
+const OWN_KEYS = Object.keys(encodeRecord(decodeRecord(undefined)));
+
+/** The executor of lifecycle decisions. */
+export class RequestProcessor {
+  readonly #o: ProcessorOptions;
+  readonly #observer: LifecycleObserver;
+  readonly #now: () => number;
+  readonly #log = getLogger(["teleport-pagerduty", "app"]);
+
+  /** Creates a processor. */
+  constructor(options: ProcessorOptions) {
+    this.#o = options;
+    this.#observer = options.observer ?? NO_OBSERVER;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  /**
+   * Brings one request's incidents up to date with `work`. Throws when something failed; the
+   * queue retries, and every step is safe to repeat.
+   */
+  async process(requestId: string, work: Work, attempt: number): Promise<void> {
+    const log = this.#log.with({ request_id: requestId });
+    const { record, raw } = await this.#read(requestId);
+    const action: Action = work.kind === "put"
+      ? decideForRequest(work.request, record, {
+        selfUser: this.#o.selfUser,
+        autoApprovalEnabled: this.#o.autoApproval.enabled,
+        approvalServiceNames: namesFromAnnotation(work.request, this.#o.servicesAnnotation),
+      })
+      : decideForDeleted(record);
+    switch (action.type) {
+      case "none":
+        log.debug("Nothing to do: {why}", { why: action.why });
+        return;
+      case "pending":
+        if (work.kind !== "put") return;
+        await this.#pending(work, action, record, raw, log);
+        return;
+      case "resolve":
+        await this.#resolve(
+          requestId,
+          work,
+          action,
+          record,
+          attempt > 1 || work.source !== "watch",
+          log,
+        );
+        return;
+    }
+  }
+
+  async #read(requestId: string): Promise<{ record: RequestRecord; raw: PluginDataMap }> {
+    const raw = await this.#o.auth.getPluginData(requestId, PLUGIN_NAME) ?? {};
+    return { record: decodeRecord(raw), raw };
+  }
+
+  async #pending(
+    work: Work & { kind: "put" },
+    action: Action & { type: "pending" },
+    initial: RequestRecord,
+    initialRaw: PluginDataMap,
+    log: Logger,
+  ): Promise<void> {
+    const request = work.request;
+    let record = initial;
+    let raw = initialRaw;
+    const targets = await this.#notifyTargets(request, log);
+    for (const service of servicesWithoutIncident(targets, record)) {
+      const incident = await this.#o.pagerduty.createIncident({
+        title: incidentTitle(request),
+        serviceId: service.id,
+        incidentKey: incidentKey(request.id),
+        details: incidentDetails(request, requestLink(this.#o.proxyAddr(), request.id)),
+        urgency: this.#o.urgency,
+        priority: this.#o.priority,
+      });
+      ({ record, raw } = await this.#recordIncident(request, service, incident, log));
+      if (record.incidents[service.id] === incident.id) {
+        this.#observer.incidentCreated(
+          work.source === "watch" ? (this.#now() - work.firstSeen) / 1000 : undefined,
+        );
+        log.info("Opened incident {incident_id} in service {service}", {
+          incident_id: incident.id,
+          service: service.name,
+        });
+      }
+    }
+    const incidents = uniqueIncidents(record);
+    if (action.newReviews.length > 0 && incidents.length > 0) {
+      const content = noteContent(action.newReviews, undefined);
+      for (const incidentId of incidents) {
+        await this.#o.pagerduty.addNote(incidentId, content);
+        this.#observer.noteAdded("review");
+      }
+      ({ record, raw } = await this.#update(
+        request.id,
+        record,
+        raw,
+        (current) =>
+          current.reviewsCount >= request.reviews.length
+            ? undefined
+            : { ...current, reviewsCount: request.reviews.length },
+      ));
+      log.info("Noted {count} review(s) on {incidents} incident(s)", {
+        count: action.newReviews.length,
+        incidents: incidents.length,
+      });
+    }
+    if (action.autoApprove) await this.#autoApprove(request, record, raw, log);
+  }
+
+  /** Looks up the services to notify; names PagerDuty does not know are logged and skipped. */
+  async #notifyTargets(request: AccessRequest, log: Logger): Promise<Service[]> {
+    const routing = notifyRouting(request, this.#o.rules(), {
+      notifyAnnotation: this.#o.notifyAnnotation,
+      pluginName: PLUGIN_NAME,
+    });
+    for (const { rule, message } of routing.ruleErrors) {
+      log.warn(
+        "Access Monitoring Rule {rule} was skipped: its condition is not understood ({message})",
+        {
+          rule,
+          message,
+        },
+      );
+    }
+    if (routing.serviceNames.length === 0) {
+      log.debug("No service to notify: annotation {annotation} is missing or empty", {
+        annotation: this.#o.notifyAnnotation,
+      });
+      return [];
+    }
+    const services = await this.#findServices(routing.serviceNames, log);
+    // Two names may differ only in spelling yet resolve to the same service.
+    return [...new Map(services.map((s) => [s.id, s])).values()];
+  }
+
+  async #findServices(names: readonly string[], log: Logger): Promise<Service[]> {
+    const found = await Promise.all(names.map((n) => this.#o.pagerduty.findServiceByName(n)));
+    names.forEach((name, i) => {
+      if (!found[i]) {
+        log.warn("PagerDuty has no service named {service}: fix the request annotation or rule", {
+          service: name,
+        });
+      }
+    });
+    return found.filter((s): s is Service => s !== undefined);
+  }
+
+  /**
+   * Records an incident after PagerDuty confirmed it. When another instance recorded a different
+   * incident for the same service first, ours is a duplicate and is resolved.
+   */
+  async #recordIncident(
+    request: AccessRequest,
+    service: Service,
+    incident: Incident,
+    log: Logger,
+  ): Promise<{ record: RequestRecord; raw: PluginDataMap }> {
+    let duplicateOf: string | undefined;
+    const result = await this.#modify(request.id, (current) => {
+      const existing = current.incidents[service.id];
+      if (existing === incident.id) return undefined;
+      if (existing) {
+        duplicateOf = existing;
+        return undefined;
+      }
+      const base = current.incidentId === "" ? withRequestFacts(current, request) : current;
+      return withIncident(base, service.id, incident.id);
+    });
+    if (duplicateOf !== undefined && duplicateOf !== incident.id) {
+      await this.#o.pagerduty.resolveIncident(
+        incident.id,
+        `Duplicate of incident ${duplicateOf}, opened by another instance for the same request.`,
+      );
+      this.#observer.incidentResolved("duplicate");
+      log.warn("Resolved duplicate incident {incident_id}; {kept} is kept", {
+        incident_id: incident.id,
+        kept: duplicateOf,
+      });
+    }
+    return result;
+  }
+
+  async #resolve(
+    requestId: string,
+    work: Work,
+    action: Action & { type: "resolve" },
+    record: RequestRecord,
+    recovering: boolean,
+    log: Logger,
+  ): Promise<void> {
+    const outcome = { resolution: action.resolution, reason: action.reason };
+    const content = noteContent(action.newReviews, outcome);
+    for (const incidentId of uniqueIncidents(record)) {
+      // After a failure or a restart the note may already be there: look before writing.
+      if (recovering && await this.#alreadyResolved(incidentId)) continue;
+      await this.#o.pagerduty.addNote(incidentId, content);
+      this.#observer.noteAdded("resolution");
+      await this.#o.pagerduty.resolveIncident(
+        incidentId,
+        outcomeText(action.resolution, action.reason),
+      );
+      this.#observer.incidentResolved(action.resolution);
+      log.info("Resolved incident {incident_id}: request {resolution}", {
+        incident_id: incidentId,
+        resolution: action.resolution,
+      });
+    }
+    const reviews = work.kind === "put" ? work.request.reviews.length : record.reviewsCount;
+    await this.#modify(requestId, (current) =>
+      current.resolution !== "" ? undefined : {
+        ...current,
+        resolution: action.resolution,
+        resolveReason: action.reason,
+        reviewsCount: Math.max(current.reviewsCount, reviews),
+      });
+  }
+
+  /** Whether PagerDuty shows the incident resolved (or gone, which needs no resolving either). */
+  async #alreadyResolved(incidentId: string): Promise<boolean> {
+    try {
+      return (await this.#o.pagerduty.getIncident(incidentId)).status === "resolved";
+    } catch (error) {
+      if (error instanceof PagerDutyError && error.status === 404) return true;
+      throw error;
+    }
+  }
+
+  async #autoApprove(
+    request: AccessRequest,
+    record: RequestRecord,
+    raw: PluginDataMap,
+    log: Logger,
+  ): Promise<void> {
+    let verdict: Verdict;
+    let who: { name: string; email: string } | undefined;
+    try {
+      ({ verdict, who } = await this.#judge(request));
+    } catch (error) {
+      this.#observer.autoApproval("error");
+      throw error;
+    }
+    if (!verdict.approve) {
+      this.#observer.autoApproval(verdict.reason);
+      log.info("Not auto-approved: {detail}", { detail: verdict.detail, reason: verdict.reason });
+      if (FINAL_REFUSALS.has(verdict.reason)) {
+        await this.#update(
+          request.id,
+          record,
+          raw,
+          (current) =>
+            current.autoApproval !== "" ? undefined : { ...current, autoApproval: "not_eligible" },
+        );
+      }
+      return;
+    }
+    const reason = autoApprovalReason(who!, verdict.matches);
+    let outcome: "approved" | "already_reviewed" = "approved";
+    try {
+      await this.#o.auth.submitReview(request.id, {
+        author: this.#o.selfUser,
+        decision: "APPROVED",
+        reason,
+      });
+    } catch (error) {
+      if (!isSettledReviewError(error)) {
+        this.#observer.autoApproval("error");
+        throw error;
+      }
+      outcome = "already_reviewed";
+    }
+    this.#observer.autoApproval(outcome);
+    log.info("Auto-approved: {reason}", { reason, outcome });
+    await this.#update(
+      request.id,
+      record,
+      raw,
+      (current) =>
+        current.autoApproval === "approved" ? undefined : { ...current, autoApproval: "approved" },
+    );
+  }
+
+  /** Runs the auto-approval checks in order, stopping at the first refusal. */
+  async #judge(
+    request: AccessRequest,
+  ): Promise<{ verdict: Verdict; who?: { name: string; email: string } }> {
+    const config = this.#o.autoApproval;
+    const roles = rolesAllowed(request.roles, config);
+    if (!roles.approve) return { verdict: roles };
+    const traits = !isEmail(request.user) && config.emailTrait
+      ? (await this.#o.auth.getUser(request.user)).traits
+      : undefined;
+    const email = requesterEmail(request.user, traits, config.emailTrait);
+    if ("refusal" in email) return { verdict: email.refusal };
+    const user = singleUser(email.email, await this.#o.pagerduty.findUsersByEmail(email.email));
+    if ("approve" in user) return { verdict: user };
+    const names = namesFromAnnotation(request, this.#o.servicesAnnotation);
+    const services = await this.#findServices(names, this.#log.with({ request_id: request.id }));
+    const policyIds = [...new Set(services.map((s) => s.escalationPolicyId))];
+    const onCalls = policyIds.length === 0
+      ? []
+      : await this.#o.pagerduty.listOnCalls({ userId: user.id, escalationPolicyIds: policyIds });
+    return { verdict: judgeOnCalls(user.id, services, onCalls, config), who: user };
+  }
+
+  /** Reads the record fresh and applies `change` with compare-and-swap. */
+  async #modify(
+    requestId: string,
+    change: (current: RequestRecord) => RequestRecord | undefined,
+  ): Promise<{ record: RequestRecord; raw: PluginDataMap }> {
+    const { record, raw } = await this.#read(requestId);
+    return this.#update(requestId, record, raw, change);
+  }
+
+  /**
+   * Applies `change` to the record last read (`raw`) with compare-and-swap; on a conflict,
+   * re-reads and tries again. `change` returning undefined means nothing to write.
+   */
+  async #update(
+    requestId: string,
+    record: RequestRecord,
+    raw: PluginDataMap,
+    change: (current: RequestRecord) => RequestRecord | undefined,
+  ): Promise<{ record: RequestRecord; raw: PluginDataMap }> {
+    const attempts = this.#o.casAttempts ?? 8;
+    for (let attempt = 1;; attempt++) {
+      const next = change(record);
+      if (next === undefined) return { record, raw };
+      const set = encodeRecord(next);
+      // Expect exactly what was read; our keys that were absent must still be absent.
+      const expect: Record<string, string> = Object.fromEntries(OWN_KEYS.map((k) => [k, ""]));
+      Object.assign(expect, raw);
+      try {
+        await this.#o.auth.updatePluginData(requestId, PLUGIN_NAME, set, expect);
+        const written = { ...raw, ...set };
+        for (const [k, v] of Object.entries(set)) if (v === "") delete written[k];
+        return { record: next, raw: written };
+      } catch (error) {
+        if (!(error instanceof TeleportError && error.kind === "compare_failed")) throw error;
+        if (attempt >= attempts) throw error;
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(1000, 2 ** attempt)));
+        ({ record, raw } = await this.#read(requestId));
+      }
+    }
+  }
+}
+
+function uniqueIncidents(record: RequestRecord): string[] {
+  return [...new Set(Object.values(record.incidents))];
+}
+
+/** A review that cannot be added because one exists or the request is already decided. */
+function isSettledReviewError(error: unknown): boolean {
+  if (!(error instanceof TeleportError)) return false;
+  if (error.kind === "already_exists") return true;
+  return error.kind === "permission_denied" && /has been already (approved|denied|promoted)/
+    .test(error.message);
+}
