@@ -1,0 +1,137 @@
+/**
+ * The running request lifecycle: takes watch events and resync findings, queues them per
+ * request, and has the processor carry them out; keeps the Access Monitoring Rules current;
+ * and reconciles every request Teleport still has, at start, after each reconnect and on an
+ * interval, so every pending request ends with its incidents and every finished one resolved.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import type {
+  AccessMonitoringRule,
+  AccessMonitoringRuleEvent,
+  AccessRequest,
+  AccessRequestEvent,
+  AuthClient,
+} from "../teleport/types.ts";
+import { mergeWork, type ProcessorOptions, RequestProcessor, type Work } from "./processor.ts";
+import { KeyedQueue } from "./queue.ts";
+
+/** What the lifecycle needs beyond the processor's options. */
+export interface LifecycleOptions extends Omit<ProcessorOptions, "rules"> {
+  /** Requests handled in parallel. */
+  readonly concurrency: number;
+  /** Retry delay after the n-th failure of a request's work. */
+  readonly retryDelayMs?: (attempt: number) => number;
+  /** Told when the number of waiting or running requests changes. */
+  readonly onQueueDepth?: (waiting: number, running: number) => void;
+  /** Lists requests for reconciliation; every request Teleport has by default. */
+  readonly listRequests?: (auth: AuthClient) => AsyncIterable<AccessRequest>;
+}
+
+/** Progress of a reconciliation, logged as it goes. */
+export interface ReconcileResult {
+  readonly requests: number;
+}
+
+const log = getLogger(["teleport-pagerduty", "app"]);
+
+/** The lifecycle: queue, processor and rule cache together. */
+export class Lifecycle {
+  readonly #options: LifecycleOptions;
+  readonly #rules = new Map<string, AccessMonitoringRule>();
+  readonly #queue: KeyedQueue<Work>;
+  readonly #processor: RequestProcessor;
+  readonly #now: () => number;
+
+  /** Creates a lifecycle; nothing runs until events arrive. */
+  constructor(options: LifecycleOptions) {
+    this.#options = options;
+    this.#now = options.now ?? (() => performance.now());
+    this.#processor = new RequestProcessor({ ...options, rules: () => this.#rules.values() });
+    this.#queue = new KeyedQueue<Work>({
+      concurrency: options.concurrency,
+      handle: (id, work, attempt) => this.#processor.process(id, work, attempt),
+      merge: mergeWork,
+      retryDelayMs: options.retryDelayMs,
+      onFailure: (id, error, attempt, retryInMs) => {
+        options.observer?.handlerError(stageOf(error));
+        log.with({ request_id: id }).warn(
+          "Handling the request failed (attempt {attempt}); retrying in {retry_ms} ms: {error}",
+          { attempt, retry_ms: retryInMs, error: messageOf(error) },
+        );
+      },
+      onDepth: options.onQueueDepth,
+    });
+  }
+
+  /** Requests waiting and running now. */
+  get depth(): { waiting: number; running: number } {
+    return { waiting: this.#queue.waiting, running: this.#queue.running };
+  }
+
+  /** Queues a watch event or a resync finding; never blocks the caller. */
+  handleRequestEvent(event: AccessRequestEvent, source: "watch" | "resync"): void {
+    const firstSeen = this.#now();
+    if (event.type === "put") {
+      this.#queue.submit(event.request.id, {
+        kind: "put",
+        request: event.request,
+        firstSeen,
+        source,
+      });
+    } else {
+      this.#queue.submit(event.requestId, { kind: "delete", firstSeen, source });
+    }
+  }
+
+  /** Applies a change to the Access Monitoring Rules. */
+  handleRuleEvent(event: AccessMonitoringRuleEvent): void {
+    if (event.type === "put") this.#rules.set(event.rule.name, event.rule);
+    else this.#rules.delete(event.name);
+  }
+
+  /** Replaces the Access Monitoring Rules with a fresh listing. */
+  setRules(rules: Iterable<AccessMonitoringRule>): void {
+    this.#rules.clear();
+    for (const rule of rules) this.#rules.set(rule.name, rule);
+  }
+
+  /**
+   * Queues every request Teleport has, so work missed while disconnected, failed before a
+   * restart, or finished while the service was down is brought up to date. Logs progress.
+   */
+  async reconcile(signal?: AbortSignal): Promise<ReconcileResult> {
+    const list = this.#options.listRequests ?? ((auth) => auth.listPendingRequests());
+    let requests = 0;
+    for await (const request of list(this.#options.auth)) {
+      if (signal?.aborted) break;
+      this.handleRequestEvent({ type: "put", request }, "resync");
+      requests++;
+      if (requests % 1000 === 0) log.info("Reconciling: {requests} requests queued", { requests });
+    }
+    log.info("Reconciliation queued {requests} request(s)", { requests });
+    return { requests };
+  }
+
+  /** Resolves when every queued request has been handled. */
+  idle(): Promise<void> {
+    return this.#queue.idle();
+  }
+
+  /** Stops taking work and waits for running work to finish. */
+  close(): Promise<void> {
+    return this.#queue.close();
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function stageOf(error: unknown): string {
+  if (error instanceof Error && error.name === "PagerDutyError") return "pagerduty";
+  if (error instanceof Error && error.name === "TeleportError") return "teleport";
+  return "internal";
+}
