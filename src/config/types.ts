@@ -69,6 +69,8 @@ export interface AutoApprovalConfig {
 /** How to reach PagerDuty and what to create there. */
 export interface PagerDutyConfig {
   readonly apiKey: Secret;
+  /** The file the key was read from, when `pagerduty.api_key` named one (a value starting with `/`). */
+  readonly apiKeyFile?: string;
   /** `Token` for REST API keys, `Bearer` for OAuth access tokens. */
   readonly authScheme: "token" | "bearer";
   /** Email of the PagerDuty user the service acts as (`From` header). */

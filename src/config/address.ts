@@ -1,0 +1,44 @@
+/**
+ * Network addresses as the config writes them (`host:port`, `:port`, `[::1]:port`), parsed the
+ * same way by config validation and by the sandbox that turns them into net permissions.
+ * No third-party code: the supervisor thread imports this.
+ *
+ * @module
+ */
+
+/** A host (name, IPv4, or bracketed IPv6) and a port. */
+export interface HostPort {
+  /** Host name or IP; IPv6 keeps its brackets (`[::1]`); empty for "all interfaces". */
+  readonly host: string;
+  readonly port: number;
+}
+
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]*):(\d{1,5})$/;
+
+/**
+ * Parses `host:port` (`host` may be empty, as in `:8081`, when `allowEmptyHost`); undefined when
+ * the text is not of that form or the port is out of range (0 is allowed: an ephemeral port).
+ */
+export function parseHostPort(text: string, allowEmptyHost = false): HostPort | undefined {
+  const match = HOST_PORT.exec(text);
+  if (match === null) return undefined;
+  const [, host, portText] = match;
+  const port = Number(portText);
+  if (port > 65535) return undefined;
+  if (host === "" && !allowEmptyHost) return undefined;
+  return { host: host.toLowerCase(), port };
+}
+
+/** `host:port` back to text, for permission lists and messages. */
+export function formatHostPort({ host, port }: HostPort): string {
+  return `${host}:${port}`;
+}
+
+/**
+ * The `host:port` a URL connects to, with the scheme's default port filled in (443 for https,
+ * 80 for http), as Deno's net permission checks it.
+ */
+export function urlHostPort(url: URL): HostPort {
+  const port = url.port !== "" ? Number(url.port) : url.protocol === "http:" ? 80 : 443;
+  return { host: url.hostname, port };
+}

@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { ConfigError } from "./errors.ts";
+import { loadConfig, permissionWarning } from "./load.ts";
+
+const CONFIG = (identity: string, apiKey: string) => `
+[teleport]
+addr = "auth.example.com:3025"
+identity = "${identity}"
+[pagerduty]
+api_key = "${apiKey}"
+user_email = "bot@example.com"
+`;
+
+Deno.test("loadConfig reads the file and the API key file, and warns about readable secrets", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const identity = `${dir}/auth_id`;
+    const keyFile = `${dir}/api_key`;
+    const configFile = `${dir}/tp.toml`;
+    await Deno.writeTextFile(identity, "identity", { mode: 0o644 });
+    await Deno.chmod(identity, 0o644);
+    await Deno.writeTextFile(keyFile, "u+FileKey\n", { mode: 0o600 });
+    await Deno.chmod(keyFile, 0o600);
+    await Deno.writeTextFile(configFile, CONFIG(identity, keyFile));
+    await Deno.chmod(configFile, 0o640);
+    const { config, warnings } = await loadConfig(configFile);
+    assert.equal(config.pagerduty.apiKey.reveal(), "u+FileKey");
+    assert.deepEqual(warnings.map((w) => w.message), [
+      `the config file ${configFile} is accessible by other users (mode 640) although it holds secrets: run \`chmod 600 ${configFile}\`.`,
+      `teleport.identity ${identity} is accessible by other users (mode 644) although it holds secrets: run \`chmod 600 ${identity}\`.`,
+    ]);
+    await Deno.chmod(configFile, 0o600);
+    await Deno.chmod(identity, 0o600);
+    assert.deepEqual((await loadConfig(configFile)).warnings, []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadConfig reads at most 4 KB of the API key file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const keyFile = `${dir}/api_key`;
+    await Deno.writeTextFile(keyFile, "k".repeat(1_000_000));
+    await Deno.writeTextFile(`${dir}/tp.toml`, CONFIG("/i", keyFile));
+    await assert.rejects(loadConfig(`${dir}/tp.toml`), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.problems[0], /which is larger than 4096 bytes/);
+      return true;
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a missing or unreadable config file is one clear problem", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await assert.rejects(loadConfig(`${dir}/missing.toml`), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(
+        error.message,
+        `config file ${dir}/missing.toml: the file does not exist: create it (\`teleport-pagerduty configure\` prints an annotated example) or pass its path with --config.`,
+      );
+      return true;
+    });
+    await assert.rejects(loadConfig(dir), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.problems[0], /^this is a directory: pass the path of the TOML file/);
+      return true;
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("permissionWarning stays quiet for private and missing files", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/key`;
+    await Deno.writeTextFile(file, "x", { mode: 0o600 });
+    await Deno.chmod(file, 0o600);
+    assert.equal(await permissionWarning("teleport.client_key", file), undefined);
+    assert.equal(await permissionWarning("teleport.client_key", `${dir}/nope`), undefined);
+    await Deno.chmod(file, 0o604);
+    assert.match(
+      (await permissionWarning("teleport.client_key", file))?.message ?? "",
+      /^teleport\.client_key .* is accessible by other users \(mode 604\)/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
