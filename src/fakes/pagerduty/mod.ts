@@ -1,0 +1,46 @@
+/**
+ * A fake PagerDuty REST API for tests, the embedded demo and the benchmark: a real HTTP server on
+ * 127.0.0.1 that validates requests against PagerDuty's OpenAPI document, keeps a small account,
+ * follows PagerDuty's incident rules, enforces rate limits, injects faults, records calls and sends
+ * signed V3 webhooks.
+ *
+ * @module
+ */
+
+export {
+  FakePagerDuty,
+  type FakePagerDutyOptions,
+  type RecordedCall,
+  type TokenSpec,
+  type ValidationFailure,
+  type WaitOptions,
+  type WebhookSubscription,
+} from "./server.ts";
+export type {
+  AccountEvent,
+  AccountRules,
+  EscalationPolicyRecord,
+  IncidentRecord,
+  IncidentStatusValue,
+  NoteRecord,
+  OnCallRecord,
+  PriorityRecord,
+  ScheduleRecord,
+  ServiceRecord,
+  UpdateIncidentInput,
+  UserRecord,
+} from "./state.ts";
+export { DEDUP_MESSAGE, MISSING_FROM_MESSAGE, type PdErrorBody } from "./errors.ts";
+export {
+  annotatedEvent,
+  type DeliveryAttempt,
+  type DeliveryResult,
+  eventEnvelope,
+  pingEvent,
+  type SendWebhookOptions,
+  signatureHeader,
+  signBody,
+  type WebhookEvent,
+  workflowStartedEvent,
+} from "./webhooks.ts";
+export { type DemoAccount, seedDemo } from "./seed.ts";
