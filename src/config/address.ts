@@ -1,6 +1,6 @@
 /**
- * Network addresses as the config writes them (`host:port`, `:port`, `[::1]:port`), parsed the
- * same way by config validation and by the sandbox that turns them into net permissions.
+ * Network addresses as the config writes them (`host:port`, `[::1]:port`), parsed the same way
+ * by config validation and by the sandbox that turns them into net permissions.
  * No third-party code: the supervisor thread imports this.
  *
  * @module
@@ -8,24 +8,23 @@
 
 /** A host (name, IPv4, or bracketed IPv6) and a port. */
 export interface HostPort {
-  /** Host name or IP; IPv6 keeps its brackets (`[::1]`); empty for "all interfaces". */
+  /** Host name or IP; IPv6 keeps its brackets (`[::1]`). */
   readonly host: string;
   readonly port: number;
 }
 
-const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]*):(\d{1,5})$/;
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
 
 /**
- * Parses `host:port` (`host` may be empty, as in `:8081`, when `allowEmptyHost`); undefined when
- * the text is not of that form or the port is out of range (0 is allowed: an ephemeral port).
+ * Parses `host:port`; undefined when the text is not of that form or the port is above 65535
+ * (0 parses, so callers that need a real port check for it).
  */
-export function parseHostPort(text: string, allowEmptyHost = false): HostPort | undefined {
+export function parseHostPort(text: string): HostPort | undefined {
   const match = HOST_PORT.exec(text);
   if (match === null) return undefined;
   const [, host, portText] = match;
   const port = Number(portText);
   if (port > 65535) return undefined;
-  if (host === "" && !allowEmptyHost) return undefined;
   return { host: host.toLowerCase(), port };
 }
 

@@ -8,6 +8,7 @@
 
 import { parse as parseToml, TomlError } from "smol-toml";
 import { DEFAULT_API_ENDPOINT, parseApiEndpoint } from "../pagerduty/endpoint.ts";
+import { parseListenAddr } from "../http/listen_addr.ts";
 import { parseHostPort } from "./address.ts";
 import { ConfigError, type ConfigWarning } from "./errors.ts";
 import { Section } from "./fields.ts";
@@ -135,7 +136,7 @@ function readTeleport(s: Section, warnings: ConfigWarning[]): TeleportConfig | u
     });
   }
   addr ??= DEFAULTS.teleportAddr;
-  const addrOk = parseHostPort(addr) !== undefined;
+  const addrOk = (parseHostPort(addr)?.port ?? 0) > 0;
   if (!addrOk) {
     s.problem(
       `${addrKey} ${
@@ -425,12 +426,11 @@ function readHttp(s: Section, warnings: ConfigWarning[]): HttpConfig | undefined
     }
     return undefined;
   }
-  if (parseHostPort(listenAddr, true) === undefined) {
-    s.problem(
-      `http.listen_addr ${
-        JSON.stringify(listenAddr)
-      } must be host:port or :port, e.g. "127.0.0.1:8081" or ":8081" (all interfaces).`,
-    );
+  try {
+    parseListenAddr(listenAddr);
+  } catch (error) {
+    // The listener's own parser, so the config accepts exactly what it can bind.
+    s.problem(error instanceof Error ? error.message : String(error));
     return undefined;
   }
   return { listenAddr, publicAddr, httpsCertFile: certFile, httpsKeyFile: keyFile };

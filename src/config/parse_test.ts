@@ -414,7 +414,7 @@ const ERROR_CASES: Array<[string, string, RegExp[]]> = [
     [
       /^http\.public_addr "ftp:\/\/x" must be the URL PagerDuty reaches the listener at/,
       /^http\.https_cert_file is set without http\.https_key_file: set both to serve HTTPS, or neither/,
-      /^http\.listen_addr "8081" must be host:port or :port, e\.g\. "127\.0\.0\.1:8081" or ":8081"/,
+      /^http\.listen_addr "8081" has no port; write host:port, :port \(all interfaces\) or \[::1\]:port\.$/,
     ],
   ],
   [
