@@ -61,13 +61,15 @@ async function readHead(path: string): Promise<Uint8Array> {
   return buffer.subarray(0, length);
 }
 
-/** The files holding secrets, with the key that names each (the config file itself first). */
+/**
+ * The files holding secrets, with the key that names each (the config file itself first). The
+ * Teleport identity and key files are left to `src/teleport/identity.ts`, which warns about them
+ * when it loads them, so the warning is not given twice.
+ */
 function secretFiles(path: string, config: Config): Array<[string, string]> {
   const files: Array<[string, string | undefined]> = [
     ["config file", path],
     ["pagerduty.api_key", config.pagerduty.apiKeyFile],
-    ["teleport.identity", config.teleport.identity],
-    ["teleport.client_key", config.teleport.clientKey],
     ["http.https_key_file", config.http?.httpsKeyFile],
   ];
   return files.filter((entry): entry is [string, string] => entry[1] !== undefined);

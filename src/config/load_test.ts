@@ -14,23 +14,20 @@ user_email = "bot@example.com"
 Deno.test("loadConfig reads the file and the API key file, and warns about readable secrets", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const identity = `${dir}/auth_id`;
     const keyFile = `${dir}/api_key`;
     const configFile = `${dir}/tp.toml`;
-    await Deno.writeTextFile(identity, "identity", { mode: 0o644 });
-    await Deno.chmod(identity, 0o644);
-    await Deno.writeTextFile(keyFile, "u+FileKey\n", { mode: 0o600 });
-    await Deno.chmod(keyFile, 0o600);
-    await Deno.writeTextFile(configFile, CONFIG(identity, keyFile));
+    await Deno.writeTextFile(keyFile, "u+FileKey\n");
+    await Deno.chmod(keyFile, 0o644);
+    await Deno.writeTextFile(configFile, CONFIG("/var/lib/tp/auth_id", keyFile));
     await Deno.chmod(configFile, 0o640);
     const { config, warnings } = await loadConfig(configFile);
     assert.equal(config.pagerduty.apiKey.reveal(), "u+FileKey");
     assert.deepEqual(warnings.map((w) => w.message), [
       `the config file ${configFile} is accessible by other users (mode 640) although it holds secrets: run \`chmod 600 ${configFile}\`.`,
-      `teleport.identity ${identity} is accessible by other users (mode 644) although it holds secrets: run \`chmod 600 ${identity}\`.`,
+      `pagerduty.api_key ${keyFile} is accessible by other users (mode 644) although it holds secrets: run \`chmod 600 ${keyFile}\`.`,
     ]);
     await Deno.chmod(configFile, 0o600);
-    await Deno.chmod(identity, 0o600);
+    await Deno.chmod(keyFile, 0o600);
     assert.deepEqual((await loadConfig(configFile)).warnings, []);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -80,12 +77,12 @@ Deno.test("permissionWarning stays quiet for private and missing files", async (
     const file = `${dir}/key`;
     await Deno.writeTextFile(file, "x", { mode: 0o600 });
     await Deno.chmod(file, 0o600);
-    assert.equal(await permissionWarning("teleport.client_key", file), undefined);
-    assert.equal(await permissionWarning("teleport.client_key", `${dir}/nope`), undefined);
+    assert.equal(await permissionWarning("http.https_key_file", file), undefined);
+    assert.equal(await permissionWarning("http.https_key_file", `${dir}/nope`), undefined);
     await Deno.chmod(file, 0o604);
     assert.match(
-      (await permissionWarning("teleport.client_key", file))?.message ?? "",
-      /^teleport\.client_key .* is accessible by other users \(mode 604\)/,
+      (await permissionWarning("http.https_key_file", file))?.message ?? "",
+      /^http\.https_key_file .* is accessible by other users \(mode 604\)/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
