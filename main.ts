@@ -1,3 +1,9 @@
-import { VERSION } from "./src/version.ts";
+/**
+ * teleport-pagerduty: the command line. Everything else lives in `src/`; see `src/cli/`.
+ *
+ * @module
+ */
 
-console.log(VERSION);
+import { runCli } from "./src/cli/main.ts";
+
+Deno.exit(await runCli(Deno.args));

@@ -9,9 +9,6 @@ import { ConfigError, type ConfigWarning } from "./errors.ts";
 import { MAX_API_KEY_FILE_BYTES, parseConfig, type ParsedConfig } from "./parse.ts";
 import type { Config } from "./types.ts";
 
-/** Where the Go plugin and this service look for the config by default. */
-export const DEFAULT_CONFIG_PATH = "/etc/teleport-pagerduty.toml";
-
 /**
  * Reads, parses and validates the config file at `path`.
  *

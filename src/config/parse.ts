@@ -101,18 +101,6 @@ export async function parseConfig(
   };
 }
 
-/**
- * Why the Teleport section cannot connect, or undefined when it has credentials. Kept out of
- * {@link parseConfig} because the Go plugin's own template (credentials commented out) loads
- * there and fails only when connecting; `start` and `check` call this to fail early instead.
- */
-export function credentialsProblem(teleport: TeleportConfig): string | undefined {
-  if (teleport.identity !== undefined || teleport.clientCrt !== undefined) return undefined;
-  return "no Teleport credentials are configured: set teleport.identity to an identity file " +
-    "(from `tctl auth sign --format=file` or tbot), or set teleport.client_key, " +
-    "teleport.client_crt and teleport.root_cas (from `tctl auth sign --format=tls`).";
-}
-
 function syntaxProblem(error: TomlError): string {
   const reason = error.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
   return `line ${error.line}, column ${error.column}: TOML syntax error: ${reason}.`;

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "./errors.ts";
 import { EXAMPLE_CONFIG } from "./example.ts";
-import { credentialsProblem, DEFAULTS, parseConfig, type ParsedConfig } from "./parse.ts";
+import { credentialsProblem } from "./credentials.ts";
+import { DEFAULTS, parseConfig, type ParsedConfig } from "./parse.ts";
 
 const API_KEY = "u+SeCrEtKeY1234567890";
 

@@ -1,0 +1,27 @@
+/**
+ * Runs the supervisor the way `start` does, with the stub service worker, so a test can send
+ * real signals to a real process. Usage: `supervise_fixture.ts <stop|ignore-stop|fail> [graceMs]`.
+ *
+ * @module
+ */
+
+import { reportOutcome } from "../../cli/start.ts";
+import { STDIO } from "../../cli/io.ts";
+import { superviseService } from "../supervisor.ts";
+
+const [behaviour, graceText] = Deno.args;
+const graceMs = Number(graceText ?? 15_000);
+const outcome = await superviseService({
+  input: {
+    config: {} as never,
+    configPath: behaviour,
+    warnings: [],
+    debug: false,
+  },
+  permissions: { net: [], read: [], write: [] },
+  module: new URL("./stub_service_worker.ts", import.meta.url),
+  graceMs,
+  onSignal: (signal, phase) => console.log(`supervisor got ${signal} (${phase})`),
+});
+console.log(`outcome ${outcome.kind}`);
+Deno.exit(reportOutcome(outcome, STDIO, false, graceMs));
