@@ -147,7 +147,7 @@ export async function checkTeleport(
     items.push({
       status: "warn",
       title: rulesTitle,
-      detail: `${errorText(error)}; routing by access monitoring rules is off`,
+      detail: `${errorText(error).replace(/\.$/, "")}; routing by access monitoring rules is off`,
       fix: `to route with rules, give the plugin's role \`access_monitoring_rule: [list, read]\``,
     });
   }
