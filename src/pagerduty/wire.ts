@@ -1,0 +1,224 @@
+/**
+ * PagerDuty's JSON shapes → the domain types of `types.ts`. Readers check only the fields the
+ * service uses and fail with a {@link PagerDutyError} naming the missing field, so a changed
+ * or wrong upstream (a proxy's HTML, a different API) is reported instead of misread.
+ *
+ * @module
+ */
+
+import { unexpectedBodyError } from "./errors.ts";
+import type { HttpResult } from "./http.ts";
+import type { Incident, IncidentStatus, Note, OnCall, Service, User } from "./types.ts";
+
+type Json = Record<string, unknown>;
+
+/** Reads fields of one answer; every failure names the answer's operation. */
+class Reader {
+  readonly #result: HttpResult;
+
+  constructor(result: HttpResult) {
+    this.#result = result;
+  }
+
+  fail(problem: string): never {
+    throw unexpectedBodyError({
+      operation: this.#result.operation,
+      status: this.#result.status,
+      problem,
+    });
+  }
+
+  object(value: unknown, path: string): Json {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      this.fail(`${path} is not an object`);
+    }
+    return value as Json;
+  }
+
+  string(value: unknown, path: string): string {
+    if (typeof value !== "string") this.fail(`${path} is not a string`);
+    return value;
+  }
+
+  array(value: unknown, path: string): readonly unknown[] {
+    if (!Array.isArray(value)) this.fail(`${path} is not an array`);
+    return value;
+  }
+
+  optionalString(value: unknown, path: string): string | undefined {
+    return value === undefined || value === null ? undefined : this.string(value, path);
+  }
+
+  number(value: unknown, path: string): number {
+    if (typeof value !== "number" || !Number.isFinite(value)) this.fail(`${path} is not a number`);
+    return value;
+  }
+
+  date(value: unknown, path: string): Date | undefined {
+    const text = this.optionalString(value, path);
+    if (text === undefined) return undefined;
+    const date = new Date(text);
+    if (Number.isNaN(date.getTime())) this.fail(`${path} is not a date`);
+    return date;
+  }
+
+  /** `body[key]`, the wrapped entity of a single-object answer. */
+  entity(key: string): Json {
+    return this.object(this.object(this.#result.body, "the body")[key], key);
+  }
+}
+
+/** One page of a classic (offset) list answer. */
+export interface ListPage {
+  readonly items: readonly unknown[];
+  readonly more: boolean;
+}
+
+/** Reads `{<key>: [...], more}`; a missing `more` means the last page. */
+export function readList(result: HttpResult, key: string): ListPage {
+  const reader = new Reader(result);
+  const body = reader.object(result.body, "the body");
+  return { items: reader.array(body[key], key), more: body.more === true };
+}
+
+function service(reader: Reader, raw: unknown, path: string): Service {
+  const json = reader.object(raw, path);
+  const policy = reader.object(json.escalation_policy, `${path}.escalation_policy`);
+  return {
+    id: reader.string(json.id, `${path}.id`),
+    name: reader.string(json.name, `${path}.name`),
+    escalationPolicyId: reader.string(policy.id, `${path}.escalation_policy.id`),
+    htmlUrl: reader.optionalString(json.html_url, `${path}.html_url`) ?? "",
+  };
+}
+
+function user(reader: Reader, raw: unknown, path: string): User {
+  const json = reader.object(raw, path);
+  return {
+    id: reader.string(json.id, `${path}.id`),
+    name: reader.optionalString(json.name, `${path}.name`) ?? "",
+    email: reader.string(json.email, `${path}.email`),
+  };
+}
+
+const STATUSES: readonly IncidentStatus[] = ["triggered", "acknowledged", "resolved"];
+
+function incident(reader: Reader, raw: unknown, path: string): Incident {
+  const json = reader.object(raw, path);
+  const status = reader.string(json.status, `${path}.status`);
+  if (!(STATUSES as readonly string[]).includes(status)) {
+    reader.fail(`${path}.status ${JSON.stringify(status)} is not a known incident status`);
+  }
+  const svc = reader.object(json.service, `${path}.service`);
+  return {
+    id: reader.string(json.id, `${path}.id`),
+    number: reader.number(json.incident_number, `${path}.incident_number`),
+    title: reader.string(json.title, `${path}.title`),
+    status: status as IncidentStatus,
+    // Incidents grouped from alerts have no key of their own.
+    incidentKey: reader.optionalString(json.incident_key, `${path}.incident_key`) ?? "",
+    serviceId: reader.string(svc.id, `${path}.service.id`),
+    htmlUrl: reader.optionalString(json.html_url, `${path}.html_url`) ?? "",
+  };
+}
+
+function onCall(reader: Reader, raw: unknown, path: string): OnCall {
+  const json = reader.object(raw, path);
+  const schedule = json.schedule === null || json.schedule === undefined
+    ? undefined
+    : reader.object(json.schedule, `${path}.schedule`);
+  return {
+    userId: reader.string(reader.object(json.user, `${path}.user`).id, `${path}.user.id`),
+    escalationPolicyId: reader.string(
+      reader.object(json.escalation_policy, `${path}.escalation_policy`).id,
+      `${path}.escalation_policy.id`,
+    ),
+    escalationLevel: reader.number(json.escalation_level, `${path}.escalation_level`),
+    scheduleId: schedule === undefined
+      ? undefined
+      : reader.string(schedule.id, `${path}.schedule.id`),
+    start: reader.date(json.start, `${path}.start`),
+    end: reader.date(json.end, `${path}.end`),
+  };
+}
+
+function note(reader: Reader, raw: unknown, path: string): Note {
+  const json = reader.object(raw, path);
+  return {
+    id: reader.string(json.id, `${path}.id`),
+    content: reader.string(json.content, `${path}.content`),
+  };
+}
+
+/** Reads the `{"service": …}` answer. */
+export function readService(result: HttpResult): Service {
+  const reader = new Reader(result);
+  return service(reader, reader.entity("service"), "service");
+}
+
+/** Reads the `{"user": …}` answer. */
+export function readUser(result: HttpResult): User {
+  const reader = new Reader(result);
+  return user(reader, reader.entity("user"), "user");
+}
+
+/** Reads the `{"incident": …}` answer. */
+export function readIncident(result: HttpResult): Incident {
+  const reader = new Reader(result);
+  return incident(reader, reader.entity("incident"), "incident");
+}
+
+/** Reads the `{"note": …}` answer. */
+export function readNote(result: HttpResult): Note {
+  const reader = new Reader(result);
+  return note(reader, reader.entity("note"), "note");
+}
+
+/** Reads the services of a `GET /services` page. */
+export function readServices(result: HttpResult, page: ListPage): Service[] {
+  const reader = new Reader(result);
+  return page.items.map((raw, i) => service(reader, raw, `services[${i}]`));
+}
+
+/** Reads the users of a `GET /users` page. */
+export function readUsers(result: HttpResult, page: ListPage): User[] {
+  const reader = new Reader(result);
+  return page.items.map((raw, i) => user(reader, raw, `users[${i}]`));
+}
+
+/** Reads the incidents of a `GET /incidents` page. */
+export function readIncidents(result: HttpResult, page: ListPage): Incident[] {
+  const reader = new Reader(result);
+  return page.items.map((raw, i) => incident(reader, raw, `incidents[${i}]`));
+}
+
+/** Reads the entries of a `GET /oncalls` page. */
+export function readOnCalls(result: HttpResult, page: ListPage): OnCall[] {
+  const reader = new Reader(result);
+  return page.items.map((raw, i) => onCall(reader, raw, `oncalls[${i}]`));
+}
+
+/** A priority of the account (`GET /priorities`). */
+export interface Priority {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** Reads the priorities of a `GET /priorities` page. */
+export function readPriorities(result: HttpResult, page: ListPage): Priority[] {
+  const reader = new Reader(result);
+  return page.items.map((raw, i) => {
+    const json = reader.object(raw, `priorities[${i}]`);
+    return {
+      id: reader.string(json.id, `priorities[${i}].id`),
+      name: reader.string(json.name, `priorities[${i}].name`),
+    };
+  });
+}
+
+/** Reads the `{"abilities": [...]}` answer. */
+export function readAbilities(result: HttpResult): string[] {
+  const reader = new Reader(result);
+  const abilities = reader.array(reader.object(result.body, "the body").abilities, "abilities");
+  return abilities.map((raw, i) => reader.string(raw, `abilities[${i}]`));
+}
