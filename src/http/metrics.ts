@@ -29,20 +29,24 @@ export type EventType = "put" | "delete" | "resync";
 /** Why a note was added to an incident. */
 export type NoteReason = "review" | "resolution";
 
-/** How the access request behind a resolved incident ended. */
-export type Resolution = "approved" | "denied" | "expired" | "promoted";
+/**
+ * How the access request behind a resolved incident ended; `duplicate` when an extra incident
+ * for the same request was closed.
+ */
+export type Resolution = "approved" | "denied" | "expired" | "promoted" | "duplicate";
 
-/** What an auto-approval attempt came to. */
+/** What an auto-approval attempt came to (the lifecycle's outcomes, `src/app/observer.ts`). */
 export type AutoApprovalOutcome =
   | "approved"
-  | "not_on_call"
+  | "already_reviewed"
+  | "role_not_allowed"
+  | "no_email"
   | "no_user"
   | "ambiguous_user"
-  | "no_email"
-  | "no_services"
+  | "unknown_services"
+  | "not_on_call"
   | "filtered_level"
   | "filtered_schedule"
-  | "filtered_role"
   | "error";
 
 /**
@@ -79,17 +83,24 @@ export const OTHER_LABEL_VALUE = "other";
 const EVENT_KINDS: readonly EventKind[] = ["access_request", "access_monitoring_rule"];
 const EVENT_TYPES: readonly EventType[] = ["put", "delete", "resync"];
 const NOTE_REASONS: readonly NoteReason[] = ["review", "resolution"];
-const RESOLUTIONS: readonly Resolution[] = ["approved", "denied", "expired", "promoted"];
+const RESOLUTIONS: readonly Resolution[] = [
+  "approved",
+  "denied",
+  "expired",
+  "promoted",
+  "duplicate",
+];
 const AUTO_APPROVAL_OUTCOMES: readonly AutoApprovalOutcome[] = [
   "approved",
-  "not_on_call",
+  "already_reviewed",
+  "role_not_allowed",
+  "no_email",
   "no_user",
   "ambiguous_user",
-  "no_email",
-  "no_services",
+  "unknown_services",
+  "not_on_call",
   "filtered_level",
   "filtered_schedule",
-  "filtered_role",
   "error",
 ];
 

@@ -38,7 +38,8 @@ Deno.test("metrics: fixed label sets start at zero and count increments", async 
     0,
   );
   assert.equal(sampleValue(e, `${p}auto_approvals_total`, { outcome: "not_on_call" }), 0);
-  assert.equal(findSamples(e, `${p}incidents_resolved_total`).length, 4);
+  assert.equal(findSamples(e, `${p}incidents_resolved_total`).length, 5);
+  assert.equal(findSamples(e, `${p}auto_approvals_total`).length, 11);
   assert.equal(findSamples(e, `${p}events_received_total`).length, 6);
 
   metrics.eventReceived("access_request", "put");
