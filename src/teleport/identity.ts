@@ -195,10 +195,15 @@ function tlsRef(path: string, configKey: string, noun: string): FileRef {
   };
 }
 
+/** The start of every sentence about a file: `Identity file /x (teleport.identity)`. */
+function named(ref: FileRef): string {
+  return `${ref.noun[0].toUpperCase()}${ref.noun.slice(1)} ${ref.path} (${ref.configKey})`;
+}
+
 function fail(ref: FileRef, reason: IdentityErrorReason, problem: string, cause?: unknown): never {
   throw new IdentityError(
     reason,
-    `${ref.noun} ${ref.path} (${ref.configKey}) ${problem}: ${ref.remedy}.`,
+    `${named(ref)} ${problem}: ${ref.remedy}.`,
     { path: ref.path, configKey: ref.configKey },
     { cause },
   );
@@ -290,7 +295,7 @@ async function readText(ref: FileRef, secret: boolean, warnings: string[]): Prom
   if (secret && info.mode !== null && (info.mode & 0o077) !== 0) {
     const mode = (info.mode & 0o777).toString(8).padStart(4, "0");
     warnings.push(
-      `${ref.noun} ${ref.path} (${ref.configKey}) holds a private key and is accessible by ` +
+      `${named(ref)} holds a private key and is accessible by ` +
         `group or others (mode ${mode}): run \`chmod 600 ${ref.path}\`.`,
     );
   }
@@ -317,7 +322,7 @@ function accessFailure(ref: FileRef, error: unknown): never {
   if (error instanceof Deno.errors.NotCapable) {
     throw new IdentityError(
       "unreadable",
-      `${ref.noun} ${ref.path} (${ref.configKey}) is not among the files this process may ` +
+      `${named(ref)} is not among the files this process may ` +
         "read (Deno permissions): start it with the service's own start command, which grants " +
         "read access to the configured credential files.",
       { path: ref.path, configKey: ref.configKey },
@@ -327,7 +332,7 @@ function accessFailure(ref: FileRef, error: unknown): never {
   if (error instanceof Deno.errors.PermissionDenied) {
     throw new IdentityError(
       "unreadable",
-      `${ref.noun} ${ref.path} (${ref.configKey}) cannot be read by this process (permission ` +
+      `${named(ref)} cannot be read by this process (permission ` +
         "denied): make it readable by the user the service runs as, and by no one else.",
       { path: ref.path, configKey: ref.configKey },
       { cause: error },
@@ -505,7 +510,7 @@ function assemble(
   if (notBefore.getTime() > now) {
     throw new IdentityError(
       "not_yet_valid",
-      `${parts.certRef.noun} ${parts.certRef.path} (${parts.certRef.configKey}) holds a ` +
+      `${named(parts.certRef)} holds a ` +
         `certificate that is not valid until ${notBefore.toISOString()}, ` +
         `${formatDuration(notBefore.getTime() - now)} from now by this host's clock: check the ` +
         "clock (NTP) on this host and on the Auth Service.",

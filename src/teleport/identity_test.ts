@@ -79,7 +79,7 @@ async function assertIdentityError(
   assert.match(error.message, expected.says);
   assert.match(error.message, expected.fix);
   assert.ok(!error.message.includes("\n"), "one line");
-  assert.match(error.message, /^[^.]*\S.*\.$/s, "ends as one sentence");
+  assert.match(error.message, /^[A-Z].*\.$/, "one sentence: a capital to a full stop");
   assert.ok(!error.message.includes(keyFragment(good.keyPem)), "no key material");
   return error;
 }
@@ -231,7 +231,7 @@ Deno.test("identity or key files readable by group or others get a chmod warning
   await Deno.chmod(path, 0o640);
   const loose = await loadCredentials({ kind: "identity_file", path });
   assert.equal(loose.warnings.length, 1);
-  assert.match(loose.warnings[0], /identity file .* \(teleport\.identity\) .*\(mode 0640\)/);
+  assert.match(loose.warnings[0], /Identity file .* \(teleport\.identity\) .*\(mode 0640\)/);
   assert.ok(loose.warnings[0].includes(`chmod 600 ${path}`));
 
   const triple = await writeTlsTriple(tmp.dir, good);
@@ -240,7 +240,7 @@ Deno.test("identity or key files readable by group or others get a chmod warning
   await Deno.chmod(triple.casPath, 0o644);
   const tls = await loadCredentials({ kind: "tls_files", ...triple });
   assert.deepEqual(tls.warnings.length, 1, "only the key file is secret");
-  assert.match(tls.warnings[0], /key file .*auth\.key \(teleport\.client_key\).*mode 0604/);
+  assert.match(tls.warnings[0], /Key file .*auth\.key \(teleport\.client_key\).*mode 0604/);
 
   await Deno.chmod(path, 0o600);
   const tight = await loadCredentials({ kind: "identity_file", path });
@@ -567,7 +567,7 @@ Deno.test("expired and not-yet-valid certificates: say when, and what to check",
     reason: "expired",
     path: triple.certPath,
     configKey: "teleport.client_crt",
-    says: /certificate file .* holds a certificate that expired/,
+    says: /^Certificate file .* holds a certificate that expired/,
     fix: RESIGN_TLS,
   });
 });
