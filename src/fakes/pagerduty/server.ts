@@ -558,6 +558,7 @@ export class FakePagerDuty {
       ? ""
       : await request.text();
     const call = this.#record(request, url, rawBody, operationId);
+    this.#checkWaiters();
     let rateHeaders: Record<string, string> = {};
     let response: Response;
     let dropAfter = false;
@@ -731,11 +732,8 @@ export class FakePagerDuty {
   #drop(info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response {
     // Closing the client's connection through the proxy means no status line ever reaches it.
     this.#proxy.drop(info.remoteAddr.port);
-    return new Response(
-      new ReadableStream({
-        start: (controller) => controller.error(new Error("connection dropped by the fake")),
-      }),
-    );
+    // The connection is gone; this answer is never written.
+    return new Response(null, { status: 502 });
   }
 
   #record(

@@ -327,3 +327,55 @@ Deno.test("unknown routes answer 404 with PagerDuty's body", async () => {
   assert.equal(r.status, 404);
   assert.equal(r.body.error.code, 2100);
 });
+
+Deno.test("bulk update: all-or-nothing, more than 250 incidents → 413", async () => {
+  await using pd = await FakePagerDuty.start();
+  const demo = seedDemo(pd);
+  const from = demo.bot.email;
+  const a = pd.account.createIncident(
+    { title: "a", serviceId: demo.notifyService.id },
+    demo.bot.id,
+    new Date(),
+  );
+  const b = pd.account.createIncident(
+    { title: "b", serviceId: demo.notifyService.id },
+    demo.bot.id,
+    new Date(),
+  );
+  const resolve = (id: string) => ({ id, type: "incident_reference", status: "resolved" });
+
+  const partlyUnknown = await call(pd, "PUT", "/incidents", {
+    body: { incidents: [resolve(a.id), resolve("QNOPE")] },
+    from,
+  });
+  assert.equal(partlyUnknown.status, 404);
+  assert.equal(pd.incident(a.id)?.status, "triggered", "nothing applied");
+
+  const tooMany = await call(pd, "PUT", "/incidents", {
+    body: { incidents: Array.from({ length: 251 }, () => resolve(a.id)) },
+    from,
+  });
+  assert.equal(tooMany.status, 413);
+
+  const ok = await call(pd, "PUT", "/incidents", {
+    body: { incidents: [resolve(a.id), resolve(b.id)] },
+    from,
+  });
+  assert.equal(ok.status, 200);
+  assert.deepEqual(ok.body.incidents.map((i: Loose) => i.status), ["resolved", "resolved"]);
+});
+
+Deno.test("waitFor resolves on the request that makes the condition true, and times out clearly", async () => {
+  await using pd = await FakePagerDuty.start();
+  const demo = seedDemo(pd);
+  const waiting = pd.waitFor(() => pd.incidents().find((i) => i.incidentKey === "w"));
+  const created = await call(pd, "POST", "/incidents", {
+    body: newIncident(demo.notifyService.id, "w"),
+    from: demo.bot.email,
+  });
+  assert.equal((await waiting).id, created.body.incident.id);
+  await assert.rejects(
+    pd.waitFor(() => false, { timeoutMs: 10, description: "a miracle" }),
+    /Timed out after 10 ms waiting for a miracle/,
+  );
+});
