@@ -19,11 +19,22 @@
  * Header strictness (a deliberate choice, documented here): `Accept` must name
  * `application/vnd.pagerduty+json;version=2` (PagerDuty falls back to the token's API version
  * when it is missing, but the integration must always send it); `Content-Type` must be
- * `application/json` on POST/PUT (parameters such as charset allowed).
+ * `application/json` on POST/PUT (parameters such as charset allowed). `From` is checked on writes
+ * only: it must look like an email (else 400 code 1028) and name a user of the account (else 400
+ * code 2013); GETs ignore it, as they have no actor.
+ *
+ * Where PagerDuty's real answer is unverified, the fake picks one and says so (see
+ * docs/pagerduty-api.md §9): resolving a resolved incident → 400 code 1001 "Incident Already
+ * Resolved" (or a no-op, `rules.resolveResolved: "ok"`); a note → 201 (the spec says 200); an
+ * unknown service on create → 400 code 2001 "Service not found" (or 404, `rules.unknownServiceStatus`);
+ * the dedup refusal → 400 "Invalid Input Provided" code 2001 (`rules.dedupError`); unknown query
+ * parameters → 400 (PagerDuty ignores them, which hides a filter the client misspelled); a bulk
+ * update is checked in full before any incident changes.
  *
  * @module
  */
 
+import { getLogger } from "@logtape/logtape";
 import { DroppingProxy } from "./proxy.ts";
 import {
   accessDenied,
@@ -151,6 +162,8 @@ const DEFAULT_ABILITIES = [
   "incident_workflows",
 ];
 
+const log = getLogger(["teleport-pagerduty", "fake-pagerduty"]);
+
 const ACCEPT_MEDIA_TYPE = "application/vnd.pagerduty+json";
 const REDACTED = "[redacted]";
 
@@ -237,7 +250,14 @@ export class FakePagerDuty {
       { hostname: "127.0.0.1", port: 0, signal: shutdown.signal, onListen: () => {} },
       (request, info) => fake!.#handle(request, info),
     );
-    const proxy = await DroppingProxy.start({ hostname: "127.0.0.1", port: server.addr.port });
+    let proxy: DroppingProxy;
+    try {
+      proxy = await DroppingProxy.start({ hostname: "127.0.0.1", port: server.addr.port });
+    } catch (error) {
+      shutdown.abort();
+      await server.finished;
+      throw error;
+    }
     const apiKey = `fakepd_${crypto.randomUUID().replaceAll("-", "")}`;
     return new FakePagerDuty(options, server, proxy, shutdown, validator, apiKey, (f) => fake = f);
   }
@@ -483,18 +503,6 @@ export class FakePagerDuty {
     );
   }
 
-  /** Renders the `data` of an `incident.*` event for an incident, as a subscription would send it. */
-  incidentEventData(incidentId: string): JsonObject {
-    const incident = this.account.incident(incidentId);
-    if (incident === undefined) {
-      throw new Error(`No incident ${incidentId} in the fake PagerDuty account.`);
-    }
-    return this.#render.webhookData(
-      { type: "incident.triggered", incident, agentId: "", at: incident.createdAt },
-      this.account.service(incident.serviceId),
-    );
-  }
-
   /** A user reference, for the `agent` of hand-made webhook events. */
   userReference(userId: string): JsonObject {
     this.account.requireUser(userId);
@@ -565,6 +573,10 @@ export class FakePagerDuty {
     try {
       const latency = this.faults.takeLatency(operationId);
       if (latency > 0) await this.#sleep(latency);
+      if (this.#stopped) {
+        // Stopped while delayed: the connection is going away, so change nothing.
+        return this.#drop(info);
+      }
       const fault = this.faults.takeFault(operationId);
       if (fault?.kind === "drop" && fault.when === "before") {
         call.status = 0;
@@ -587,8 +599,20 @@ export class FakePagerDuty {
         rateHeaders,
       );
     } catch (error) {
-      if (!(error instanceof PdHttpError)) throw error;
-      response = errorResponse(error, rateHeaders);
+      if (error instanceof PdHttpError) {
+        response = errorResponse(error, rateHeaders);
+      } else {
+        // A bug in the fake: answer like PagerDuty's internal error and leave a trace for the test.
+        log.error("The fake PagerDuty failed on {method} {path}: {error}", {
+          method: request.method,
+          path: url.pathname,
+          error,
+        });
+        response = errorResponse(
+          new PdHttpError(500, errorBody("Internal Server Error", 2000)),
+          rateHeaders,
+        );
+      }
     }
     call.status = response.status;
     this.#checkWaiters();
@@ -648,7 +672,7 @@ export class FakePagerDuty {
     const tokenUser = token.userId === undefined ? undefined : this.account.user(token.userId);
     let actor = tokenUser;
     const from = request.headers.get("from");
-    if (from !== null) {
+    if (from !== null && isWrite) {
       if (!/^[^\s@]+@[^\s@]+$/.test(from.trim())) {
         refuse(
           "header",

@@ -108,6 +108,15 @@ Deno.test("headers: Accept is required, Content-Type must be JSON, From must nam
     "header",
     "header",
   ]);
+  assert.deepEqual(pd.validationFailures[1].errors, [
+    'You must specify a user\'s email address in the "From" header to perform this action',
+  ]);
+
+  const malformed = await call(pd, "POST", "/incidents", { body, from: "not an email" });
+  assert.equal(malformed.status, 400);
+  assert.equal(malformed.body.error.code, 1028);
+  // GETs have no actor: From is ignored there.
+  assert.equal((await call(pd, "GET", "/services", { from: "ghost@example.com" })).status, 200);
 
   const created = await call(pd, "POST", "/incidents", {
     body,
