@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { FakePagerDuty } from "../fakes/pagerduty/mod.ts";
 import { PagerDutyClient, type PagerDutyClientOptions } from "./client.ts";
 import { PagerDutyConfigError } from "./errors.ts";
-import { drive, fakeClock, withFakePagerDuty } from "./testing.ts";
+import { fakeClock, fakeTime, withFakePagerDuty } from "./testing.ts";
 import { PagerDutyError } from "./types.ts";
 
 const BOT = "teleport-bot@example.com";
@@ -458,17 +458,23 @@ Deno.test("look-ups share one request, cache hits and misses, and expire", async
 });
 
 Deno.test("aborting the client's signal cancels a call waiting for the limiter", async () => {
-  const { clock, fake } = fakeClock();
+  const time = fakeTime();
+  const { clock, fake } = time;
   await withFakePagerDuty({}, async (pd) => {
     seed(pd);
     const controller = new AbortController();
-    const api = client(pd, { clock, maxRequestsPerMinute: 1, signal: controller.signal });
+    const api = client(pd, {
+      clock,
+      fetch: time.fetch,
+      maxRequestsPerMinute: 1,
+      signal: controller.signal,
+    });
     await api.listAbilities();
     const waiting = api.listAbilities();
     await fake.tickAsync(1_000);
     controller.abort(new Error("shutting down"));
     await assert.rejects(
-      () => drive(fake, waiting),
+      () => time.drive(waiting),
       (error: unknown) =>
         error instanceof PagerDutyError && error.status === 0 && /cancelled/.test(error.message),
     );

@@ -152,7 +152,7 @@ export class Transport {
     const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
 
     const { clock, limiter, retry } = this.#options;
-    const started = clock.now();
+    let started: number | undefined;
     for (let attempt = 1;; attempt++) {
       try {
         const waited = await limiter.acquire(spec.signal);
@@ -160,6 +160,8 @@ export class Transport {
       } catch (reason) {
         throw cancelledError(operation, reason);
       }
+      // The retry budget starts with the first attempt: queueing behind the limit is not retrying.
+      started ??= clock.now();
 
       const outcome = await this.#attempt(url, spec, headers, body, operation, attempt);
       if ("result" in outcome) return outcome.result;
@@ -217,16 +219,24 @@ export class Transport {
     let status = 0;
     let response: Response;
     let text: string;
+    // Deno's fetch silently sends a request again, POST included, when a reused keep-alive
+    // connection closes before the answer; a call that must not run twice gets a connection of
+    // its own, where that cannot happen.
+    const client = spec.idempotency === "not-idempotent"
+      ? Deno.createHttpClient({ poolMaxIdlePerHost: 0 })
+      : undefined;
     try {
       response = await this.#options.fetch(url, {
         method: spec.method,
         headers,
         body,
         signal,
+        client,
       });
       status = response.status;
       text = this.#redact(await response.text());
     } catch (error) {
+      client?.close();
       if (spec.signal?.aborted) throw cancelledError(operation, spec.signal.reason);
       this.#responded(operation, status, attempt, begin);
       if (timeout.aborted) {
@@ -242,6 +252,7 @@ export class Transport {
         error: (attemptCount) => networkError({ operation, host: this.host, attemptCount, cause }),
       };
     }
+    client?.close();
     this.#responded(operation, status, attempt, begin);
     if (response.ok) return { result: this.#parse(operation, status, text) };
     const errorBody = parseErrorBody(text);

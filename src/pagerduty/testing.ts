@@ -48,16 +48,46 @@ export async function withFakePagerDuty(
   }
 }
 
-/**
- * Awaits `promise` while advancing `fake` whenever the code under test waits on it; real I/O
- * (the fake server) runs on real time in between.
- */
-export async function drive<T>(fake: FakeTimers.Clock, promise: Promise<T>): Promise<T> {
-  let settled = false;
-  promise.then(() => settled = true, () => settled = true);
-  while (!settled) {
-    if (fake.countTimers() > 0) await fake.nextAsync();
-    else await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  return await promise;
+/** A fake clock plus a `fetch` that lets {@link FakeTime.drive} see real I/O in flight. */
+export interface FakeTime extends FakeClock {
+  /** The global fetch, counted; hand it to the client with {@link FakeClock.clock}. */
+  readonly fetch: typeof fetch;
+  /**
+   * Awaits `promise`, advancing fake time to the next timer whenever no request is in flight:
+   * requests take no fake time, and waits (limiter, back-off) take no real time.
+   */
+  drive<T>(promise: Promise<T>): Promise<T>;
+}
+
+/** Creates a {@link FakeTime}. */
+export function fakeTime(): FakeTime {
+  const { clock, fake } = fakeClock();
+  let inFlight = 0;
+  const counted: typeof fetch = async (input, init) => {
+    inFlight++;
+    try {
+      const response = await fetch(input, init);
+      // Read the body here, so the exchange counts as in flight until it is complete.
+      const body = await response.arrayBuffer();
+      return new Response(response.status === 204 ? null : body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
+    } finally {
+      inFlight--;
+    }
+  };
+  const drive = async <T>(promise: Promise<T>): Promise<T> => {
+    let settled = false;
+    promise.then(() => settled = true, () => settled = true);
+    while (!settled) {
+      // Let pending continuations start their requests before deciding that none is in flight.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (inFlight === 0 && fake.countTimers() > 0) await fake.nextAsync();
+      else if (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    return await promise;
+  };
+  return { clock, fake, fetch: counted, drive };
 }
