@@ -498,3 +498,33 @@ Deno.test("the client refuses options that cannot work", () => {
     );
   }
 });
+
+Deno.test("a duplicate key whose open incident is not listed yet is a typed, retryable error", async () => {
+  await withFakePagerDuty({}, async (pd) => {
+    const { service } = seed(pd);
+    // A PagerDuty whose incident list lags behind its writes, as an eventually consistent
+    // index would: listing incidents by key finds nothing.
+    const lagging: typeof fetch = (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      if (url.pathname === "/incidents" && (init?.method ?? "GET") === "GET") {
+        return Promise.resolve(
+          new Response(JSON.stringify({ incidents: [], limit: 100, offset: 0, more: false }), {
+            status: 200,
+          }),
+        );
+      }
+      return fetch(input, init);
+    };
+    const api = client(pd, { fetch: lagging });
+    const request = { title: "t", serviceId: service.id, incidentKey: "k", details: "d" };
+    await api.createIncident(request);
+    await assert.rejects(() => api.createIncident(request), (error: unknown) => {
+      assert.ok(error instanceof PagerDutyError);
+      assert.equal(error.status, 400);
+      assert.match(error.message, /no open incident with that key was listed/);
+      assert.ok(error.errors.some((e) => /matching dedup key/.test(e)));
+      return true;
+    });
+    assert.equal(pd.incidents().length, 1);
+  });
+});

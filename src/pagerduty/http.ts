@@ -131,11 +131,6 @@ export class Transport {
     this.#prefix = options.baseUrl.pathname.replace(/\/+$/, "");
   }
 
-  /** The host calls go to, for messages. */
-  get host(): string {
-    return this.#options.baseUrl.host;
-  }
-
   /** Makes the call, retrying as the policy allows; resolves only with a 2xx answer. */
   async request(spec: RequestSpec): Promise<HttpResult> {
     const operation = `${spec.method} ${spec.template}`;
@@ -243,13 +238,20 @@ export class Transport {
         return {
           failure: { kind: "timeout" },
           error: (attemptCount) =>
-            timeoutError({ operation, host: this.host, timeoutMs, attemptCount, cause: error }),
+            timeoutError({
+              operation,
+              host: this.#options.baseUrl.host,
+              timeoutMs,
+              attemptCount,
+              cause: error,
+            }),
         };
       }
       const cause = this.#redactError(error);
       return {
         failure: { kind: "network", connectFailed: connectFailed(error) },
-        error: (attemptCount) => networkError({ operation, host: this.host, attemptCount, cause }),
+        error: (attemptCount) =>
+          networkError({ operation, host: this.#options.baseUrl.host, attemptCount, cause }),
       };
     }
     client?.close();
