@@ -488,6 +488,7 @@ export class FakeAuthServer {
     call: PeerCall,
   ): Promise<CallContext> {
     this.#calls.set(method, this.callCount(method) + 1);
+    this.#changed();
     await this.#delay();
     const failure = this.#faults.take(method);
     if (failure) throw new AuthError(failure.code, failure.message);
