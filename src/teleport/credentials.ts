@@ -39,6 +39,8 @@ export type TlsProblemKind =
   | "server_expired"
   /** The server refused our client certificate (alert, or close right after the handshake). */
   | "client_rejected"
+  /** The server supports none of our ALPN protocols: a Proxy that will not route to this cluster. */
+  | "alpn_rejected"
   /** Any other TLS failure. */
   | "tls";
 
@@ -80,6 +82,11 @@ export function classifyTlsError(error: unknown, afterHandshake: boolean): TlsPr
   if (UNTRUSTED_CODES.has(code)) return { kind: "server_untrusted", detail };
   if (EXPIRED_CODES.has(code)) return { kind: "server_expired", detail };
   if (code === "ERR_TLS_CERT_ALTNAME_INVALID") return { kind: "server_name", detail };
+  if (
+    /NO_APPLICATION_PROTOCOL|NoApplicationProtocol|no.application.protocol/i.test(code + detail)
+  ) {
+    return { kind: "alpn_rejected", detail };
+  }
   // A server that refuses the client certificate sends an alert (TLS 1.2: during the handshake;
   // TLS 1.3: right after it) or just drops the connection once our side has finished.
   const alert = /ALERT|alert/.test(code) ||

@@ -24,6 +24,8 @@ export interface CallContext {
   readonly credentials: string;
   /** The Teleport user of the credentials. */
   readonly user: string;
+  /** The cluster the credentials are for, when known (the TLS-routing target). */
+  readonly clusterName: string | undefined;
   /** The latest TLS event of the channel: a classified failure, or a completed handshake. */
   readonly tls: TlsProblem | "handshake_ok" | undefined;
   /** The call's timeout, for the deadline message. */
@@ -69,6 +71,10 @@ function connectionMessage(details: string, context: CallContext): string {
         return `The server at ${at} presented a certificate outside its validity period (${tls.detail}): check the clocks of this host and of the Teleport cluster.`;
       case "client_rejected":
         return `The Auth Service at ${at} rejected the client certificate in ${context.credentials} (${tls.detail}): sign a new identity for this cluster (tctl auth sign, or check that tbot renews it).`;
+      case "alpn_rejected":
+        return `The server at ${at} refused to route the connection to the Auth Service of cluster "${
+          context.clusterName ?? "?"
+        }" (${tls.detail}): teleport.addr must be a Proxy of that cluster with TLS routing, or the Auth Service itself (port 3025).`;
       case "tls":
         return `The TLS connection to ${at} failed (${tls.detail}): check that teleport.addr is a Teleport Auth Service (port 3025) or a Proxy with TLS routing (port 443 or 3080).`;
     }
@@ -102,7 +108,10 @@ export function toTeleportError(error: unknown, context: CallContext): TeleportE
       { cause: error },
     );
   }
-  const kind = KIND_BY_CODE.get(error.code) ?? "unknown";
+  // grpc-js reports a connection torn down under a running call as INTERNAL.
+  const dropped = error.code === grpc.status.INTERNAL &&
+    /RST_STREAM|EPIPE|ECONNRESET|Connection dropped/.test(error.details ?? "");
+  const kind = dropped ? "unavailable" : KIND_BY_CODE.get(error.code) ?? "unknown";
   const details = detailsOf(error);
   const options = { grpcCode: error.code, cause: error };
   const user = `"${context.user}"`;
@@ -115,6 +124,20 @@ export function toTeleportError(error: unknown, context: CallContext): TeleportE
       return new TeleportError(
         kind,
         `The Teleport user ${user} may not ${context.operation} (${details}): ${context.permissionHint}.`,
+        options,
+      );
+    case "invalid_argument":
+      // With AllowPartialSuccess, a user who may watch none of the kinds gets this, not a denial.
+      if (/none of the requested kinds can be watched/.test(details)) {
+        return new TeleportError(
+          kind,
+          `The Teleport user ${user} may not ${context.operation} (${details}): ${context.permissionHint}.`,
+          options,
+        );
+      }
+      return new TeleportError(
+        kind,
+        `Could not ${context.operation}: the Auth Service rejected the request as invalid ("${details}"); this is a bug in teleport-pagerduty, please report it.`,
         options,
       );
     case "unavailable":
