@@ -19,7 +19,13 @@ import {
   unexpectedBodyError,
 } from "./errors.ts";
 import type { SlidingWindowLimiter } from "./rate_limiter.ts";
-import { decideRetry, type Failure, type Idempotency, type RetryOptions } from "./retry.ts";
+import {
+  decideRetry,
+  type Failure,
+  type Idempotency,
+  rateLimitResetMs,
+  type RetryOptions,
+} from "./retry.ts";
 import type { PagerDutyError } from "./types.ts";
 
 const log = getLogger(["teleport-pagerduty", "pagerduty"]);
@@ -160,6 +166,11 @@ export class Transport {
 
       const outcome = await this.#attempt(url, spec, headers, body, operation, attempt);
       if ("result" in outcome) return outcome.result;
+      if (outcome.failure.kind === "status" && outcome.failure.status === 429) {
+        // Every caller of this key waits for PagerDuty's reset, even if this call gives up.
+        const resetMs = rateLimitResetMs(outcome.failure.headers, clock.now());
+        if (resetMs !== undefined) limiter.pause(resetMs);
+      }
 
       const decision = decideRetry({
         failure: outcome.failure,
@@ -181,7 +192,7 @@ export class Transport {
         { operation, reason, delayMs: decision.delayMs, attempt, maxAttempts: retry.maxAttempts },
       );
       if (decision.rateLimited) {
-        // Every caller of this key waits for PagerDuty's reset, not just this one.
+        // The wait happens in the limiter, shared with every other caller of this key.
         limiter.pause(decision.delayMs);
       } else {
         try {

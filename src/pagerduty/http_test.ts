@@ -142,7 +142,13 @@ Deno.test("rate limiting through every attempt ends in a typed 429 error", async
   await withFakePagerDuty({ clock: () => fake.now }, async (pd) => {
     seed(pd);
     pd.failNext(10, { status: 429 });
-    const api = client(pd, { clock, fetch: time.fetch, retry: { maxAttempts: 3 } });
+    const waits: number[] = [];
+    const api = client(pd, {
+      clock,
+      fetch: time.fetch,
+      retry: { maxAttempts: 3 },
+      onRateLimitWait: (ms) => waits.push(ms),
+    });
     await assert.rejects(() => time.drive(api.listAbilities()), (error: unknown) => {
       assert.ok(error instanceof PagerDutyError);
       assert.equal(error.status, 429);
@@ -151,6 +157,10 @@ Deno.test("rate limiting through every attempt ends in a typed 429 error", async
       return true;
     });
     assert.equal(pd.callsTo("listAbilities").length, 3);
+    // The last 429's reset still holds the next caller, although that call gave up.
+    pd.faults.clear();
+    await time.drive(api.listAbilities());
+    assert.deepEqual(waits, [1_000, 1_000, 1_000]);
   });
 });
 
