@@ -15,7 +15,6 @@ import type {
 import {
   AccessRequestSort,
   type ListAccessRequestsRequest,
-  type ListAccessRequestsResponseSchema,
   type PingResponseSchema,
   type PluginDataSeqSchema,
   type RequestStateSetter,
@@ -71,6 +70,13 @@ export interface ClusterFacts {
   readonly serverVersion: string;
   readonly proxyPublicAddr: string;
   readonly advancedAccessWorkflows: boolean;
+}
+
+/** One page of a ListAccessRequests answer, encoded by the server. */
+export interface AccessRequestPage {
+  readonly page: StoredRequest[];
+  /** ID of the first request of the next page; "" at the end. */
+  readonly nextKey: string;
 }
 
 /** Largest page a listing returns, and the size used when the client asks for 0. */
@@ -181,27 +187,17 @@ export class AuthRpc {
   }
 
   /** `GetAccessRequestsV2`: every request matching the filter. */
-  accessRequests(
-    ctx: CallContext,
-    filter: AccessRequestFilter,
-  ): MessageInitShape<typeof AccessRequestV3Schema>[] {
+  accessRequests(ctx: CallContext, filter: AccessRequestFilter): StoredRequest[] {
     requireListRequests(ctx, filter);
     const match = requestMatcher(filter, ctx.caller);
-    const out: MessageInitShape<typeof AccessRequestV3Schema>[] = [];
-    for (const request of this.#store.requests()) {
-      if (match(request)) out.push(accessRequestMessage(request));
-    }
-    return out;
+    return [...this.#store.requests()].filter(match);
   }
 
   /**
    * `ListAccessRequests`: one page in ID (creation) order; `StartKey` is the first ID of the
    * page and `NextKey` the first ID of the next one ("" at the end).
    */
-  listAccessRequests(
-    ctx: CallContext,
-    req: ListAccessRequestsRequest,
-  ): MessageInitShape<typeof ListAccessRequestsResponseSchema> {
+  listAccessRequests(ctx: CallContext, req: ListAccessRequestsRequest): AccessRequestPage {
     requireListRequests(ctx, req.Filter);
     if (req.Sort !== AccessRequestSort.DEFAULT && req.Sort !== AccessRequestSort.CREATED) {
       throw notImplemented(
@@ -217,7 +213,7 @@ export class AuthRpc {
     if (req.Descending) all.reverse();
     const started = (id: string) =>
       req.StartKey === "" || (req.Descending ? id <= req.StartKey : id >= req.StartKey);
-    const page: MessageInitShape<typeof AccessRequestV3Schema>[] = [];
+    const page: StoredRequest[] = [];
     let nextKey = "";
     for (const request of all) {
       if (!started(request.id) || !match(request)) continue;
@@ -225,9 +221,9 @@ export class AuthRpc {
         nextKey = request.id;
         break;
       }
-      page.push(accessRequestMessage(request));
+      page.push(request);
     }
-    return { AccessRequests: page, NextKey: nextKey };
+    return { page, nextKey };
   }
 
   /**

@@ -52,6 +52,7 @@ import {
   userView,
 } from "./store.ts";
 import { type Watcher, WatchHub } from "./watch.ts";
+import { accessRequestBytes, listAccessRequestsResponseBytes } from "./wire.ts";
 
 /** Options for {@linkcode FakeAuthServer.start}. */
 export interface FakeAuthOptions {
@@ -558,10 +559,14 @@ export class FakeAuthServer {
   #register(server: grpc.Server): void {
     const rpc = this.#rpc;
     const generated = grpcServiceDefinition(AuthService);
-    // Watch events are encoded once per event, not once per watcher: pass bytes through.
+    // Watch events are encoded once per event, not once per watcher, and listings reuse each
+    // request's cached encoding: these methods hand grpc-js ready bytes.
+    const passThrough = (bytes: Buffer) => bytes;
     const auth: grpc.ServiceDefinition = {
       ...generated,
-      watchEvents: { ...generated.watchEvents, responseSerialize: (bytes: Buffer) => bytes },
+      watchEvents: { ...generated.watchEvents, responseSerialize: passThrough },
+      getAccessRequestsV2: { ...generated.getAccessRequestsV2, responseSerialize: passThrough },
+      listAccessRequests: { ...generated.listAccessRequests, responseSerialize: passThrough },
     };
     server.addService(auth, {
       ping: this.#unary("Ping", (ctx) => rpc.ping(ctx)),
@@ -572,11 +577,15 @@ export class FakeAuthServer {
       ),
       getAccessRequestsV2: this.#serverStream(
         "GetAccessRequestsV2",
-        (ctx, req: AccessRequestFilter) => rpc.accessRequests(ctx, req),
+        (ctx, req: AccessRequestFilter) =>
+          rpc.accessRequests(ctx, req).map((r) => Buffer.from(accessRequestBytes(r))),
       ),
       listAccessRequests: this.#unary(
         "ListAccessRequests",
-        (ctx, req: ListAccessRequestsRequest) => rpc.listAccessRequests(ctx, req),
+        (ctx, req: ListAccessRequestsRequest) => {
+          const { page, nextKey } = rpc.listAccessRequests(ctx, req);
+          return listAccessRequestsResponseBytes(page, nextKey);
+        },
       ),
       setAccessRequestState: this.#unary(
         "SetAccessRequestState",

@@ -180,7 +180,7 @@ export function accessRequestView(request: StoredRequest): AccessRequest {
     maxDuration: request.maxDuration === undefined ? undefined : new Date(request.maxDuration),
     requestReason: request.requestReason,
     resolveReason: request.resolveReason,
-    systemAnnotations: structuredClone(request.systemAnnotations),
+    systemAnnotations: copyLists(request.systemAnnotations),
     reviews: request.reviews.map((r) => ({
       author: r.author,
       decision: r.decision,
@@ -195,7 +195,14 @@ export function accessRequestView(request: StoredRequest): AccessRequest {
 
 /** A domain view of a user. */
 export function userView(user: FakeUser): TeleportUser {
-  return { name: user.name, roles: [...user.roles], traits: structuredClone(user.traits) };
+  return { name: user.name, roles: [...user.roles], traits: copyLists(user.traits) };
+}
+
+/** Copies a map of lists (cheaper than structuredClone, which dominated request creation). */
+function copyLists<T>(value: Readonly<Record<string, readonly T[]>>): Record<string, T[]> {
+  const out: Record<string, T[]> = {};
+  for (const key in value) out[key] = [...value[key]];
+  return out;
 }
 
 function isResolved(state: RequestState): boolean {
@@ -273,11 +280,11 @@ export class AuthStore {
       maxDuration: input.maxDurationMs === undefined ? undefined : now + input.maxDurationMs,
       requestReason: input.reason ?? "",
       resolveReason: "",
-      systemAnnotations: structuredClone(input.systemAnnotations ?? {}),
+      systemAnnotations: copyLists(input.systemAnnotations ?? {}),
       thresholds,
-      roleThresholdMapping: structuredClone(
-        input.roleThresholdMapping ?? defaultRoleThresholdMapping(roles, thresholds),
-      ),
+      roleThresholdMapping: input.roleThresholdMapping
+        ? copyLists(input.roleThresholdMapping)
+        : defaultRoleThresholdMapping(roles, thresholds),
       reviews: [],
       suggestedReviewers: [...(input.suggestedReviewers ?? [])],
       resources: (input.resources ?? []).map((r) => ({ ...r })),

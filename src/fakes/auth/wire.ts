@@ -7,6 +7,7 @@
  */
 
 import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { timestampFromMs, type TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { Buffer } from "node:buffer";
 import type { RequestState as DomainRequestState } from "../../teleport/types.ts";
@@ -16,7 +17,7 @@ import {
   Operation,
 } from "../../teleport/gen/teleport/legacy/client/proto/event_pb.ts";
 import {
-  type AccessRequestV3Schema,
+  AccessRequestV3Schema,
   type PluginDataV3Schema,
   RequestState,
   type UserV2Schema,
@@ -197,12 +198,41 @@ export function initEventBytes(kinds: MessageInitShape<typeof WatchKindSchema>[]
   });
 }
 
-/** The encoded PUT event of an access request. */
+// Encodings of each request revision, so listings and fan-out reuse them instead of
+// re-encoding (protobuf-es encoding is the fake's main cost at benchmark scale).
+const encodedRequests = new WeakMap<StoredRequest, { revision: number; bytes: Uint8Array }>();
+
+/** The encoded `types.AccessRequestV3` of a stored request, cached per revision. */
+export function accessRequestBytes(request: StoredRequest): Uint8Array {
+  const cached = encodedRequests.get(request);
+  if (cached?.revision === request.revision) return cached.bytes;
+  const bytes = toBinary(
+    AccessRequestV3Schema,
+    create(AccessRequestV3Schema, accessRequestMessage(request)),
+  );
+  encodedRequests.set(request, { revision: request.revision, bytes });
+  return bytes;
+}
+
+/** The encoded PUT event of an access request (`Event{Type: PUT, AccessRequest: 14}`). */
 export function accessRequestPutBytes(request: StoredRequest): Buffer {
-  return encodeEvent({
-    Type: Operation.PUT,
-    Resource: { case: "AccessRequest", value: accessRequestMessage(request) },
-  });
+  const writer = new BinaryWriter()
+    .tag(1, WireType.Varint).int32(Operation.PUT)
+    .tag(14, WireType.LengthDelimited).bytes(accessRequestBytes(request));
+  return Buffer.from(writer.finish());
+}
+
+/** The encoded `proto.ListAccessRequestsResponse` of a page. */
+export function listAccessRequestsResponseBytes(
+  page: readonly StoredRequest[],
+  nextKey: string,
+): Buffer {
+  const writer = new BinaryWriter();
+  for (const request of page) {
+    writer.tag(1, WireType.LengthDelimited).bytes(accessRequestBytes(request));
+  }
+  if (nextKey !== "") writer.tag(2, WireType.LengthDelimited).string(nextKey);
+  return Buffer.from(writer.finish());
 }
 
 /** The encoded PUT event of an access monitoring rule. */
