@@ -84,6 +84,10 @@ function connectionMessage(details: string, context: CallContext): string {
   if (tls === "handshake_ok" && /Failed to connect|Connection closed|ECONNRESET/.test(details)) {
     return `The Auth Service at ${at} closed the connection right after the TLS handshake, which it does when it does not trust the client certificate in ${context.credentials}: sign a new identity for this cluster (tctl auth sign, or check that tbot renews it).`;
   }
+  // Deno refused the connect itself: the sandbox's net permission does not cover the address.
+  if (/\bEPERM\b|NotCapable|Requires net access/.test(details)) {
+    return `This process is not permitted to connect to ${at} (${details}): Deno's --allow-net permission must include that exact host:port.`;
+  }
   const code =
     /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET)\b/
       .exec(details)?.[1];

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
+import * as net from "node:net";
+import { TeleportClient } from "./client.ts";
 import { type EventSource, type ReadyInfo, Watcher, type WatcherOptions } from "./watcher.ts";
 import type { AccessMonitoringRuleEvent, AccessRequestEvent, TeleportError } from "./types.ts";
 import { type Harness, PLUGIN_USER, startHarness } from "./testing/harness.ts";
@@ -266,4 +268,39 @@ Deno.test("a handler that throws does not break the stream", async () => {
   await recorder.until(() => recorder.puts("watch").includes(second.id), "the second event");
   assert.equal(calls, 2);
   assert.equal(recorder.disconnects.length, 0);
+});
+
+Deno.test({
+  name: "a peer that never speaks HTTP/2 cannot hang the watcher: INIT deadline, then retries",
+  // grpc-js (1.14.7) leaves its subchannel's BackoffTimeout timer running after a failed
+  // connect, and Deno's sanitizers report it.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using h = await startHarness();
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const client = new TeleportClient({
+      addr: `127.0.0.1:${(silent.address() as net.AddressInfo).port}`,
+      credentials: h.credentials,
+    });
+    const recorder = new Recorder();
+    const controller = new AbortController();
+    const watcher = new Watcher(client, recorder.options({ initTimeoutMs: 100 }));
+    const done = watcher.run(controller.signal);
+    try {
+      await recorder.until(() => recorder.disconnects.length >= 2, "two INIT timeouts");
+      assert.ok(recorder.disconnects.every((e) => e.kind === "deadline_exceeded"));
+      assert.equal(watcher.status.state, "connecting");
+      assert.equal(recorder.ready.length, 0);
+    } finally {
+      controller.abort();
+      await done;
+      client.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+    assert.equal(watcher.status.state, "stopped");
+  },
 });
