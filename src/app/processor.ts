@@ -120,6 +120,11 @@ export class RequestProcessor {
    */
   async process(requestId: string, work: Work, attempt: number): Promise<void> {
     const log = this.#log.with({ request_id: requestId });
+    log.debug("Handling {kind} from {source} (attempt {attempt})", {
+      kind: work.kind,
+      source: work.source,
+      attempt,
+    });
     const { record, raw } = await this.#read(requestId);
     const action: Action = work.kind === "put"
       ? decideForRequest(work.request, record, {

@@ -145,6 +145,8 @@ export class KeyedQueue<T> {
         }
       }, delay);
     }
+    // After close, newer work that arrived while this ran is abandoned like other waiting work.
+    if (this.#closed) slot.item = undefined;
     if (slot.item === undefined && slot.timer === undefined) {
       this.#slots.delete(key);
     } else if (slot.timer === undefined && !this.#closed) {

@@ -125,3 +125,22 @@ Deno.test("close cancels pending retries and waits for running work", async () =
   queue.submit("late", "z");
   assert.equal(queue.waiting + queue.running, 0);
 });
+
+Deno.test("close abandons newer work for a running key instead of waiting for it forever", async () => {
+  const gate = deferred();
+  const seen: string[] = [];
+  const queue = new KeyedQueue<string>({
+    concurrency: 1,
+    handle: async (_key, item) => {
+      seen.push(item);
+      await gate.promise;
+    },
+  });
+  queue.submit("r", "first");
+  queue.submit("r", "newer");
+  const closed = queue.close();
+  gate.resolve();
+  await closed;
+  assert.deepEqual(seen, ["first"]);
+  assert.equal(queue.waiting + queue.running, 0);
+});
