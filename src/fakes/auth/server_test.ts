@@ -517,6 +517,23 @@ Deno.test("restart keeps the port and the state; watch streams end UNAVAILABLE",
   await again.cancel();
 });
 
+Deno.test("requests expire on the server's clock: DELETE goes out, plugin data stays", async () => {
+  let now = Date.UTC(2026, 0, 1);
+  await using env = await connected({ clock: { now: () => now }, expirySweepMs: 5 });
+  const { auth, client } = env;
+  const r = auth.createAccessRequest({ user: "alice", ttlMs: 60_000 });
+  auth.store.updatePluginData(r.id, "pagerduty", { incident_id: "P1" }, {});
+  const w = watch(client, AMR_WATCH);
+  await w.received(1);
+  now += 60_000;
+  const [, gone] = await w.received(2);
+  assert.equal(gone.Type, Operation.DELETE);
+  assert.equal(gone.Resource.case === "ResourceHeader" && gone.Resource.value.Metadata?.Name, r.id);
+  assert.equal(auth.request(r.id), undefined);
+  assert.deepEqual(auth.pluginData(r.id, "pagerduty"), { incident_id: "P1" });
+  await w.cancel();
+});
+
 Deno.test("scale: 5,000 requests created at once reach two watchers; 10,000 list in pages", async () => {
   await using env = await connected();
   const { auth, client } = env;
