@@ -99,14 +99,20 @@ export class Lifecycle {
   }
 
   /**
-   * Queues every request Teleport has, so work missed while disconnected, failed before a
-   * restart, or finished while the service was down is brought up to date. Logs progress.
+   * Queues every request Teleport has (or only the decided ones), so work missed while
+   * disconnected, failed before a restart, or finished while the service was down is brought up
+   * to date. Logs progress.
    */
-  async reconcile(signal?: AbortSignal): Promise<ReconcileResult> {
-    const list = this.#options.listRequests ?? ((auth) => auth.listPendingRequests());
+  async reconcile(
+    signal?: AbortSignal,
+    options: { decidedOnly?: boolean } = {},
+  ): Promise<ReconcileResult> {
+    const list = this.#options.listRequests ?? ((auth) => auth.listAccessRequests());
     let requests = 0;
     for await (const request of list(this.#options.auth)) {
       if (signal?.aborted) break;
+      // The watcher's own resync already covers pending requests after a (re)connect.
+      if (options.decidedOnly && request.state === "PENDING") continue;
       this.handleRequestEvent({ type: "put", request }, "resync");
       requests++;
       if (requests % 1000 === 0) log.info("Reconciling: {requests} requests queued", { requests });

@@ -211,6 +211,12 @@ async function start(
     onRules: (rules) => lifecycle.setRules(rules),
     onReady: (info) => {
       health.watchEstablished();
+      // Requests decided or deleted while the service was away are not pending any more.
+      lifecycle.reconcile(stop.signal, { decidedOnly: true }).catch((error) =>
+        log.warn("Reconciling decided requests failed; the periodic run retries: {error}", {
+          error: error instanceof Error ? error.message : String(error),
+        })
+      );
       log.info("Watching access requests ({reason}; kinds {kinds})", {
         reason: info.reason,
         kinds: info.kinds.join(", "),

@@ -179,11 +179,20 @@ export class TeleportClient implements AuthClient {
     return clusterInfoOf(response);
   }
 
+  /** Every PENDING access request; see {@linkcode TeleportClient.listAccessRequests}. */
+  listPendingRequests(): AsyncIterable<AccessRequest> {
+    return this.#list({ State: RequestState.PENDING });
+  }
+
   /**
-   * Every PENDING access request, page by page (ListAccessRequests); falls back to
+   * Every access request in any state, page by page (ListAccessRequests); falls back to
    * GetAccessRequestsV2 on an Auth Service without ListAccessRequests.
    */
-  async *listPendingRequests(): AsyncIterable<AccessRequest> {
+  listAccessRequests(): AsyncIterable<AccessRequest> {
+    return this.#list({});
+  }
+
+  async *#list(filter: { State?: RequestState }): AsyncIterable<AccessRequest> {
     if (!this.#legacyListing) {
       let startKey = "";
       let first = true;
@@ -191,7 +200,7 @@ export class TeleportClient implements AuthClient {
         let page;
         try {
           page = await this.#unary(AuthService.method.listAccessRequests, {
-            Filter: { State: RequestState.PENDING },
+            Filter: filter,
             Limit: LIST_PAGE_SIZE,
             StartKey: startKey,
           }, LIST_CONTEXT);
@@ -207,9 +216,7 @@ export class TeleportClient implements AuthClient {
       } while (startKey !== "");
       if (!this.#legacyListing) return;
     }
-    for (const request of await this.#legacyList({ State: RequestState.PENDING })) {
-      yield request;
-    }
+    for (const request of await this.#legacyList(filter)) yield request;
   }
 
   /** One access request by ID, or undefined when it does not exist (any more). */

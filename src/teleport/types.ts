@@ -133,6 +133,8 @@ export interface AuthClient {
   ping(): Promise<ClusterInfo>;
   /** Every PENDING access request, paging through the listing. */
   listPendingRequests(): AsyncIterable<AccessRequest>;
+  /** Every access request in any state (decided ones stay until they expire). */
+  listAccessRequests(): AsyncIterable<AccessRequest>;
   /** One access request by ID, or undefined when it does not exist (any more). */
   getAccessRequest(id: string): Promise<AccessRequest | undefined>;
   /** The plugin's data on a request; undefined when it has none. */
