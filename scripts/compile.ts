@@ -1,5 +1,5 @@
 /**
- * `deno task compile [--target TRIPLE] [--output PATH]`: builds the single executable with the
+ * `deno task compile [--target TRIPLE] [--output PATH] [--check]`: builds the single executable with the
  * permission flags of `src/sandbox/flags.ts` baked in (the same ones `deno task start` uses).
  *
  * `deno compile` needs `denort`, the runtime the program is embedded into, for the target. It
@@ -46,6 +46,18 @@ export async function findDenort(target: string = Deno.build.target): Promise<De
   }
 }
 
+/**
+ * The `node_modules/...` directories of dev-only packages (package-lock.json marks them `dev`).
+ * With a local node_modules, `deno compile` embeds all of it; these (buf, TypeScript, ...) are
+ * never loaded by the program, so they are left out.
+ */
+export async function devPackageDirs(): Promise<string[]> {
+  const lock = JSON.parse(await Deno.readTextFile(`${REPO_ROOT}package-lock.json`));
+  return Object.entries(lock.packages as Record<string, { dev?: boolean }>)
+    .filter(([path, entry]) => entry.dev === true && path.startsWith("node_modules/"))
+    .map(([path]) => path);
+}
+
 async function denoDir(): Promise<string> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json"],
@@ -61,6 +73,8 @@ async function main(): Promise<number> {
     options: {
       target: { type: "string", default: Deno.build.target },
       output: { type: "string", default: "dist/teleport-pagerduty" },
+      // Only say whether the runtime is there (release.sh asks before it builds anything).
+      check: { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -70,8 +84,13 @@ async function main(): Promise<number> {
     console.error(`compile: ${denort.reason}.`);
     return 1;
   }
+  if (values.check) return 0;
   console.error(`compile: ${target} with denort from ${denort.where}`);
-  const args = compileArgs(values.output, target === Deno.build.target ? undefined : target);
+  const args = compileArgs(
+    values.output,
+    target === Deno.build.target ? undefined : target,
+    await devPackageDirs(),
+  );
   const status = await new Deno.Command(Deno.execPath(), { args, cwd: REPO_ROOT }).spawn().status;
   return status.code;
 }

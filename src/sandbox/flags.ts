@@ -19,6 +19,8 @@ export const SUPERVISOR_FLAGS: readonly string[] = [
   "--allow-read",
   "--allow-net",
   "--allow-write",
+  // No module is ever fetched at run time; Deno would otherwise allow jsr.io, deno.land, etc.
+  "--deny-import",
   "--unstable-worker-options",
 ];
 
@@ -40,6 +42,13 @@ export const ENTRY_POINT = "main.ts";
 export const COMPILE_FLAGS: readonly string[] = [
   // denort would otherwise write a V8 code cache to $TMPDIR outside the permission system.
   "--no-code-cache",
+  // The pinned Deno itself (deno.json's "exclude" does not keep it out of the embedded files).
+  "--exclude",
+  ".tools/node_modules",
+  // Deno 2.9.6's compile overflows its stack parsing this 200 000-line data file (prom-client →
+  // tdigest → bintrees); it is test data, never loaded.
+  "--exclude",
+  "node_modules/bintrees/test",
   ...WORKER_ENTRY_POINTS.flatMap((entry) => ["--include", entry]),
 ];
 
@@ -48,12 +57,20 @@ export function runArgs(): string[] {
   return ["run", ...SUPERVISOR_FLAGS, ENTRY_POINT];
 }
 
-/** The `deno compile` arguments that build the shipped binary at `output`. */
-export function compileArgs(output: string, target?: string): string[] {
+/**
+ * The `deno compile` arguments that build the shipped binary at `output`; `exclude` lists more
+ * paths to leave out (scripts/compile.ts passes the dev-only npm packages).
+ */
+export function compileArgs(
+  output: string,
+  target?: string,
+  exclude: readonly string[] = [],
+): string[] {
   return [
     "compile",
     ...SUPERVISOR_FLAGS,
     ...COMPILE_FLAGS,
+    ...exclude.flatMap((path) => ["--exclude", path]),
     ...(target === undefined ? [] : ["--target", target]),
     "--output",
     output,
