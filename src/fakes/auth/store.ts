@@ -157,6 +157,20 @@ export type StoreEvent =
   | { readonly kind: "access_monitoring_rule"; readonly op: "put"; readonly rule: StoredRule }
   | { readonly kind: "access_monitoring_rule"; readonly op: "delete"; readonly name: string };
 
+/**
+ * A successful plugin data write. Kept apart from {@linkcode StoreEvent}: Teleport does not
+ * announce plugin data on the watch, only observers (the embedded demo's timeline) want it.
+ */
+export interface PluginDataChange {
+  /** The access request ID the data belongs to. */
+  readonly resource: string;
+  readonly plugin: string;
+  /** The keys the write set; "" means the key was deleted. */
+  readonly set: Readonly<Record<string, string>>;
+  /** The plugin's whole entry after the write. */
+  readonly data: Readonly<Record<string, string>>;
+}
+
 /** The kinds of resource plugin data may be attached to in the fake. */
 export const PLUGIN_DATA_KIND = "access_request";
 
@@ -229,6 +243,7 @@ export class AuthStore {
   readonly #pluginData = new Map<string, MutablePluginData>();
   readonly #rules = new Map<string, StoredRule>();
   readonly #listeners = new Set<(event: StoreEvent) => void>();
+  readonly #pluginDataListeners = new Set<(change: PluginDataChange) => void>();
 
   /** Creates an empty store reading time from `clock`. */
   constructor(clock: Clock = systemClock) {
@@ -244,6 +259,12 @@ export class AuthStore {
   onEvent(listener: (event: StoreEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Calls `listener` after every successful plugin data write; returns a function that stops it. */
+  onPluginDataChange(listener: (change: PluginDataChange) => void): () => void {
+    this.#pluginDataListeners.add(listener);
+    return () => this.#pluginDataListeners.delete(listener);
   }
 
   #emit(event: StoreEvent): void {
@@ -466,6 +487,8 @@ export class AuthStore {
     if (next.size === 0) data.entries.delete(plugin);
     else data.entries.set(plugin, next);
     this.#pluginData.set(resource, data);
+    const change = { resource, plugin, set: { ...set }, data: Object.fromEntries(next) };
+    for (const listener of this.#pluginDataListeners) listener(change);
   }
 
   /** Adds or replaces an access monitoring rule and announces it. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
 import { AuthError } from "./errors.ts";
-import { AuthStore, type StoreEvent } from "./store.ts";
+import { AuthStore, type PluginDataChange, type StoreEvent } from "./store.ts";
 
 function fixture(start = Date.UTC(2026, 0, 1)) {
   let now = start;
@@ -144,6 +144,29 @@ Deno.test("plugin data: compare-and-swap with missing keys as empty, deletes, an
   // Emptying an entry removes it.
   store.updatePluginData(r.id, "pd", { incident: "" }, {});
   assert.deepEqual(store.pluginData(r.id, "pd"), []);
+});
+
+Deno.test("plugin data writes are reported to observers after they succeed, and only then", () => {
+  const { store, events } = fixture();
+  const r = store.createRequest({ user: "alice" });
+  const changes: PluginDataChange[] = [];
+  const stop = store.onPluginDataChange((c) => changes.push(c));
+  store.updatePluginData(r.id, "pd", { incident: "P1", reviews: "1" }, {});
+  store.updatePluginData(r.id, "pd", { reviews: "" }, { incident: "P1" });
+  assert.throws(() => store.updatePluginData(r.id, "pd", { x: "1" }, { incident: "P9" }));
+  stop();
+  store.updatePluginData(r.id, "pd", { late: "1" }, {});
+  assert.deepEqual(changes, [
+    {
+      resource: r.id,
+      plugin: "pd",
+      set: { incident: "P1", reviews: "1" },
+      data: { incident: "P1", reviews: "1" },
+    },
+    { resource: r.id, plugin: "pd", set: { reviews: "" }, data: { incident: "P1" } },
+  ]);
+  // Teleport does not put plugin data on the watch, so the store's events stay untouched.
+  assert.equal(events.length, 1);
 });
 
 Deno.test("expiry deletes due requests with DELETE; plugin data outlives them by an hour", () => {
