@@ -6,4 +6,4 @@
 
 import { runCli } from "./src/cli/main.ts";
 
-Deno.exit(await runCli(Deno.args));
+if (import.meta.main) Deno.exit(await runCli(Deno.args));
