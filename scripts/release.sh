@@ -13,7 +13,7 @@ root="$PWD"
 deno="$root/.tools/node_modules/.bin/deno"
 compile=("$deno" run --allow-run --allow-read --allow-write --allow-env scripts/compile.ts)
 version="$(sed -n 's/^export const VERSION = "\(.*\)";$/\1/p' src/version.ts)"
-git_ref="$(git describe --tags --always --dirty 2>/dev/null || echo unknown)"
+git_ref="$(git describe --tags --always 2>/dev/null || echo unknown)"
 archs=("$@")
 [ ${#archs[@]} -gt 0 ] || archs=(amd64 arm64)
 

@@ -18,7 +18,7 @@ import type { PagerDutyCheckInput, TeleportCheckInput } from "./check_inputs.ts"
 import type { TeleportCheckResult } from "./check_teleport.ts";
 import { allPassed, type CheckItem, formatChecklist } from "./checklist.ts";
 import { EXIT } from "./exit_codes.ts";
-import { CONFIG_OPTION } from "./start.ts";
+import { CONFIG_OPTION } from "./options.ts";
 
 /** The `check` command. */
 export const checkCommand: Command = {

@@ -12,7 +12,7 @@ import { COMMANDS } from "./commands.ts";
 import { EXIT } from "./exit_codes.ts";
 import { commandHelp, PROGRAM, programHelp } from "./help.ts";
 import { type Io, STDIO } from "./io.ts";
-import { printFatal } from "./start.ts";
+import { printFatal } from "./options.ts";
 
 /** Runs the command line `args` (without the program name) and returns the exit code. */
 export async function runCli(args: readonly string[], io: Io = STDIO): Promise<number> {

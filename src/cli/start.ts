@@ -6,37 +6,15 @@
  */
 
 import { credentialsProblem } from "../config/credentials.ts";
-import { DEFAULT_CONFIG_PATH } from "../config/defaults.ts";
 import { ConfigError } from "../config/errors.ts";
 import { configToMessage } from "../config/transfer.ts";
 import { loadConfigSandboxed } from "../sandbox/config_loader.ts";
 import { servicePermissions } from "../sandbox/permissions.ts";
 import { DEFAULT_GRACE_MS, type ServiceOutcome, superviseService } from "../sandbox/supervisor.ts";
-import type { Command, OptionSpec } from "./command.ts";
+import type { Command } from "./command.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { Io } from "./io.ts";
-
-/** `-c/--config PATH`, shared by the commands that read the config. */
-export const CONFIG_OPTION: OptionSpec = {
-  type: "string",
-  short: "c",
-  valueName: "PATH",
-  default: DEFAULT_CONFIG_PATH,
-  help: "config file",
-};
-
-/** `-d/--debug`. */
-export const DEBUG_OPTION: OptionSpec = {
-  type: "boolean",
-  short: "d",
-  help: "log at debug level (overrides log.severity) and print stack traces of fatal errors",
-};
-
-/** Prints a fatal error as one line (plus its stack with --debug). */
-export function printFatal(io: Io, message: string, stack: string | undefined, debug: boolean) {
-  io.err(`teleport-pagerduty: ${message}\n`);
-  if (debug && stack !== undefined) io.err(`${stack}\n`);
-}
+import { CONFIG_OPTION, DEBUG_OPTION, printFatal } from "./options.ts";
 
 /** The `start` command. */
 export const startCommand: Command = {
