@@ -26,6 +26,6 @@ export const EXIT_CODES_HELP = `Exit codes:
   1    run-time failure (e.g. Teleport or PagerDuty rejected the credentials)
   2    usage error or invalid config
   3    check found a problem
-  130  ended at once by a second SIGINT, or not stopped within 15 s of the first
-  143  ended at once by a second SIGTERM, or not stopped within 15 s of the first
+  130  ended at once by a second SIGINT, or not stopped within 20 s of the first
+  143  ended at once by a second SIGTERM, or not stopped within 20 s of the first
 `;

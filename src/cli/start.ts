@@ -21,8 +21,10 @@ export const startCommand: Command = {
   name: "start",
   summary: "Start the service",
   description: "Loads the config, connects to Teleport and PagerDuty, and handles access\n" +
-    "requests until stopped. SIGTERM or SIGINT stops it gracefully (in-flight work gets\n" +
-    `up to ${DEFAULT_GRACE_MS / 1000} s); a second signal stops it at once.\n` +
+    "requests until stopped. SIGTERM or SIGINT stops it gracefully (running work gets\n" +
+    `up to 15 s, the whole stop ${
+      DEFAULT_GRACE_MS / 1000
+    } s); a second signal stops it at once.\n` +
     "The service runs in a worker that may reach only the configured Teleport and\n" +
     "PagerDuty addresses and its own listener, and read only its credential files.",
   options: { config: CONFIG_OPTION, debug: DEBUG_OPTION },

@@ -10,8 +10,12 @@ import type { SandboxPermissions } from "./permissions.ts";
 import { startTask, type TaskError } from "./run_task.ts";
 import type { ServiceInput } from "./service_input.ts";
 
-/** How long a graceful stop may take before the service is ended anyway (the Go plugin's 15 s). */
-export const DEFAULT_GRACE_MS = 15_000;
+/**
+ * How long a graceful stop may take before the service is ended anyway. The service itself
+ * abandons running work after 15 s (the Go plugin's bound; `SHUTDOWN_GRACE_MS` in
+ * `src/app/service.ts`) and then closes its connections; this is the backstop beyond that.
+ */
+export const DEFAULT_GRACE_MS = 20_000;
 
 /** The signals that stop the service. */
 export const STOP_SIGNALS = ["SIGTERM", "SIGINT"] as const;
