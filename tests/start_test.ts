@@ -11,7 +11,9 @@ import { FakePagerDuty } from "../src/fakes/pagerduty/server.ts";
 import { createClusterPki, writeIdentityFile } from "../src/fakes/pki.ts";
 
 /** The log lines of a JSON-format log, parsed. */
-function records(text: string): Array<{ level: string; message: string; logger: string }> {
+function records(
+  text: string,
+): Array<{ level: string; message: string; logger: string; properties: Record<string, unknown> }> {
   return text.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
 }
 
@@ -37,6 +39,8 @@ api_key = "${pd.apiKey}"
 user_email = "bot@example.com"
 api_endpoint = "${pd.url}"
 typo_key = 1
+[http]
+listen_addr = "127.0.0.1:0"
 [log]
 format = "json"
 `,
@@ -52,6 +56,13 @@ format = "json"
       await t.step(name, async () => {
         const process = spawnDeno([...args, "start", "-c", config]);
         await process.waitFor("Watching access requests");
+        // The listener runs inside the sandbox too (its own address is in the net list).
+        const port = records(process.stderrSoFar()).find((r) =>
+          r.message.startsWith("Listening for health and metrics")
+        )?.properties.port;
+        const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+        assert.equal(health.status, 200);
+        await health.body?.cancel();
         const request = auth.createAccessRequest({
           user: "requester@example.com",
           systemAnnotations: { pagerduty_notify_service: ["Teleport Notifications"] },

@@ -21,6 +21,8 @@ export interface Finished {
 export interface Running {
   /** Resolves once `text` has appeared on stdout or stderr; rejects if the process ends first. */
   waitFor(text: string): Promise<void>;
+  /** What the process has written to stderr so far. */
+  stderrSoFar(): string;
   kill(signal: Deno.Signal): void;
   /** Resolves when the process has exited and both streams are drained. */
   finished(): Promise<Finished>;
@@ -72,6 +74,7 @@ export function spawnDeno(args: readonly string[], env?: Record<string, string>)
           )
         );
       }),
+    stderrSoFar: () => text.stderr,
     kill: (signal) => child.kill(signal),
     finished: () => done,
   };
