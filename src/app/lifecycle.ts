@@ -15,6 +15,7 @@ import type {
   AccessRequestEvent,
   AuthClient,
 } from "../teleport/types.ts";
+import { decodeRecord, PLUGIN_NAME, type RequestRecord } from "./plugin_data.ts";
 import { mergeWork, type ProcessorOptions, RequestProcessor, type Work } from "./processor.ts";
 import { KeyedQueue } from "./queue.ts";
 
@@ -101,21 +102,40 @@ export class Lifecycle {
   /**
    * Queues every request Teleport has (or only the decided ones), so work missed while
    * disconnected, failed before a restart, or finished while the service was down is brought up
-   * to date. Logs progress.
+   * to date; and resolves the incidents of requests deleted (expired) meanwhile, whose DELETE
+   * event nobody saw. Logs progress.
    */
   async reconcile(
     signal?: AbortSignal,
     options: { decidedOnly?: boolean } = {},
   ): Promise<ReconcileResult> {
-    const list = this.#options.listRequests ?? ((auth) => auth.listAccessRequests());
+    const auth = this.#options.auth;
+    // Listed before the requests: a record whose request is missing from the later listing
+    // belongs to a deleted request (plugin data can only be created for an existing request).
+    const unfinished = (await auth.listPluginData(PLUGIN_NAME))
+      .filter((r) => isUnfinished(decodeRecord(r.data)))
+      .map((r) => r.requestId);
+    const list = this.#options.listRequests ?? ((a) => a.listAccessRequests());
+    const listed = new Set<string>();
     let requests = 0;
-    for await (const request of list(this.#options.auth)) {
+    for await (const request of list(auth)) {
       if (signal?.aborted) break;
+      listed.add(request.id);
       // The watcher's own resync already covers pending requests after a (re)connect.
       if (options.decidedOnly && request.state === "PENDING") continue;
       this.handleRequestEvent({ type: "put", request }, "resync");
       requests++;
       if (requests % 1000 === 0) log.info("Reconciling: {requests} requests queued", { requests });
+    }
+    for (const id of unfinished) {
+      if (listed.has(id) || signal?.aborted) continue;
+      // Asked once more, so a listing that missed a request cannot resolve its incidents.
+      if (await auth.getAccessRequest(id) !== undefined) continue;
+      log.info("Request {request_id} was deleted while unobserved; resolving its incidents", {
+        request_id: id,
+      });
+      this.handleRequestEvent({ type: "delete", requestId: id }, "resync");
+      requests++;
     }
     log.info("Reconciliation queued {requests} request(s)", { requests });
     return { requests };
@@ -130,6 +150,11 @@ export class Lifecycle {
   close(): Promise<void> {
     return this.#queue.close();
   }
+}
+
+/** Whether a record has incidents that are not yet confirmed resolved. */
+function isUnfinished(record: RequestRecord): boolean {
+  return record.resolution === "" && Object.keys(record.incidents).length > 0;
 }
 
 function messageOf(error: unknown): string {

@@ -42,6 +42,7 @@ import {
   type AuthClient,
   type ClusterInfo,
   type PluginDataMap,
+  type PluginDataRecord,
   type ReviewSubmission,
   TeleportError,
   type TeleportUser,
@@ -250,6 +251,26 @@ export class TeleportClient implements AuthClient {
     });
     const data = response.PluginData[0]?.Spec?.Entries[plugin]?.Data;
     return data === undefined ? undefined : { ...data };
+  }
+
+  /**
+   * The plugin's data on every access request (GetPluginData without a resource: Teleport
+   * returns every match in one answer, deleted requests' data included until it expires).
+   */
+  async listPluginData(plugin: string): Promise<PluginDataRecord[]> {
+    const response = await this.#unary(AuthService.method.getPluginData, {
+      Kind: PLUGIN_DATA_KIND,
+      Plugin: plugin,
+    }, {
+      operation: "list plugin data of access requests",
+      permissionHint:
+        "give its role `access_request: [list, read]` or `access_plugin_data: [list, read]`",
+    });
+    return response.PluginData.flatMap((item) => {
+      const data = item.Spec?.Entries[plugin]?.Data;
+      const requestId = item.Metadata?.Name ?? "";
+      return data === undefined || requestId === "" ? [] : [{ requestId, data: { ...data } }];
+    });
   }
 
   /** Compare-and-swap on the plugin's data; a mismatch throws kind `compare_failed`. */

@@ -105,6 +105,12 @@ export interface TeleportUser {
 /** A plugin's key/value state on one access request (`PluginDataEntry.Data`). */
 export type PluginDataMap = Readonly<Record<string, string>>;
 
+/** A plugin's data on one access request, as listed. */
+export interface PluginDataRecord {
+  readonly requestId: string;
+  readonly data: PluginDataMap;
+}
+
 /** A review the plugin submits as its own user. */
 export interface ReviewSubmission {
   /** The plugin's Teleport user; empty lets the server use the caller's identity. */
@@ -139,6 +145,11 @@ export interface AuthClient {
   getAccessRequest(id: string): Promise<AccessRequest | undefined>;
   /** The plugin's data on a request; undefined when it has none. */
   getPluginData(requestId: string, plugin: string): Promise<PluginDataMap | undefined>;
+  /**
+   * The plugin's data on every access request that has some, including requests already
+   * deleted (Teleport keeps plugin data until an hour after the request's access expiry).
+   */
+  listPluginData(plugin: string): Promise<PluginDataRecord[]>;
   /**
    * Compare-and-swap on the plugin's data: every key in `expect` must hold that value (a missing
    * key counts as ""), then every key in `set` is written ("" deletes it). A mismatch throws a
