@@ -1,0 +1,150 @@
+/**
+ * The demo's script: what people do in Teleport, step by step, and for each step the effect
+ * the service must have had before the next one starts. Effects are read from the fakes' state
+ * (the plugin data the service wrote last in each step), never from the service's own view.
+ *
+ * The people are the seeded PagerDuty account's (`src/fakes/pagerduty/seed.ts`): Alice is on
+ * call for Platform, Dave for Databases, Carol is Platform's level 2 and the approver, Bob's
+ * shift starts later, Erin is never on call.
+ *
+ * @module
+ */
+
+import { PLUGIN_NAME } from "../app/plugin_data.ts";
+import type { World } from "../fakes/world.ts";
+
+/** One step: an action, and the service's effect to wait for. */
+export interface Step {
+  /** What happens, for the heading. */
+  readonly title: string;
+  /** Does the step's action on the fakes, as a person (or Teleport's clock) would. */
+  readonly act: () => void;
+  /** The awaited effect, completing "the service did not …". */
+  readonly expect: string;
+  /** Whether the effect is visible on the fakes. */
+  readonly done: () => boolean;
+}
+
+/** The script and the requests it creates. */
+export interface Scenario {
+  readonly steps: readonly Step[];
+  /** IDs of the requests created so far, in creation order. */
+  readonly requestIds: () => readonly string[];
+}
+
+/** The annotation keys of the world's config (the Go plugin's defaults). */
+const NOTIFY = "pagerduty_notify_service";
+const ON_CALL_SERVICES = "pagerduty_services";
+
+/** Builds the scenario against `world`'s fakes and seeded account. */
+export function buildScenario(world: World): Scenario {
+  const { auth } = world;
+  const { alice, bob, carol, dave, erin, notifyService, platformService, databaseService } =
+    world.account;
+  const ids = new Map<string, string>();
+  const id = (who: string) => {
+    const found = ids.get(who);
+    if (found === undefined) throw new Error(`The demo has no request by ${who} yet.`);
+    return found;
+  };
+  const data = (who: string) => auth.pluginData(id(who), PLUGIN_NAME) ?? {};
+  const create = (
+    who: string,
+    roles: string[],
+    reason: string,
+    annotations: Record<string, string[]>,
+    approvals = 1,
+  ) => {
+    const request = auth.createAccessRequest({
+      user: who,
+      roles,
+      reason,
+      systemAnnotations: annotations,
+      thresholds: [{ approve: approvals, deny: 1 }],
+    });
+    ids.set(who, request.id);
+  };
+  const notify = { [NOTIFY]: [notifyService.name] };
+  const platform = { ...notify, [ON_CALL_SERVICES]: [platformService.name] };
+
+  const steps: Step[] = [
+    {
+      title: `${erin.name} asks for editor (two approvals needed); ` +
+        `the request names "${notifyService.name}" to notify`,
+      act: () => create(erin.email, ["editor"], "Deploy the payment hotfix", platform, 2),
+      expect: `open an incident for ${erin.name}'s request`,
+      // Auto-approval's refusal is not recorded (on-call may change); idle covers the look-up.
+      done: () => data(erin.email).incident_id !== undefined,
+    },
+    {
+      title: `${alice.name}, on call for ${platformService.name}, asks for platform-admin`,
+      act: () =>
+        create(alice.email, ["platform-admin"], "Checkout latency alert is firing", platform),
+      expect: `auto-approve ${alice.name}'s request and resolve its incident`,
+      done: () =>
+        data(alice.email).auto_approval === "approved" &&
+        data(alice.email).resolution === "approved",
+    },
+    {
+      title: `${carol.name} approves ${erin.name}'s request (1 of 2 approvals)`,
+      act: () => {
+        auth.review(id(erin.email), {
+          author: carol.email,
+          decision: "APPROVED",
+          reason: "The hotfix is in the change calendar",
+        });
+      },
+      expect: `add ${carol.name}'s review as a note on ${erin.name}'s incident`,
+      done: () => data(erin.email).reviews_count === "1",
+    },
+    {
+      title: `${alice.name} gives the second approval: ${erin.name}'s request is approved`,
+      act: () => {
+        auth.review(id(erin.email), {
+          author: alice.email,
+          decision: "APPROVED",
+          reason: "Pairing with Erin on it",
+        });
+      },
+      expect: `note the approval and resolve ${erin.name}'s incident`,
+      done: () => data(erin.email).resolution === "approved",
+    },
+    {
+      title: `${dave.name} asks for platform-admin; he is on call, but for ` +
+        `${databaseService.name}, not ${platformService.name}`,
+      act: () =>
+        create(dave.email, ["platform-admin"], "Check replication lag from the app side", platform),
+      expect: `open an incident for ${dave.name}'s request`,
+      // Auto-approval's refusal is not recorded (on-call may change); idle covers the look-up.
+      done: () => data(dave.email).incident_id !== undefined,
+    },
+    {
+      title: `${carol.name} denies ${dave.name}'s request`,
+      act: () => {
+        auth.review(id(dave.email), {
+          author: carol.email,
+          decision: "DENIED",
+          reason: `Ask the ${platformService.name} on-call instead`,
+        });
+      },
+      expect: `note the denial and resolve ${dave.name}'s incident`,
+      done: () => data(dave.email).resolution === "denied",
+    },
+    {
+      title: `${bob.name} asks for auditor (notify only, no on-call check)`,
+      act: () => create(bob.email, ["auditor"], "Quarterly access review", notify),
+      expect: `open an incident for ${bob.name}'s request`,
+      done: () => data(bob.email).incident_id !== undefined,
+    },
+    {
+      title: `Nobody reviews ${bob.name}'s request before its TTL runs out ` +
+        "(the demo fast-forwards: the fake Auth Service expires it now)",
+      act: () => {
+        auth.expire(id(bob.email));
+      },
+      expect: `resolve ${bob.name}'s incident as expired`,
+      done: () => data(bob.email).resolution === "expired",
+    },
+  ];
+  return { steps, requestIds: () => [...ids.values()] };
+}
