@@ -7,6 +7,7 @@
 import { checkCommand } from "./check.ts";
 import type { Command } from "./command.ts";
 import { configureCommand } from "./configure.ts";
+import { demoCommand } from "./demo.ts";
 import { EXIT } from "./exit_codes.ts";
 import { commandHelp, PROGRAM, programHelp } from "./help.ts";
 import { startCommand } from "./start.ts";
@@ -17,6 +18,7 @@ const BASE_COMMANDS: readonly Command[] = [
   checkCommand,
   configureCommand,
   versionCommand,
+  demoCommand,
 ];
 
 /** `help [COMMAND]`, which needs the table it is part of. */
