@@ -15,9 +15,10 @@ import type {
   AccessRequestEvent,
   AuthClient,
 } from "../teleport/types.ts";
+import { sleep } from "../teleport/backoff.ts";
 import { decodeRecord, PLUGIN_NAME, type RequestRecord } from "./plugin_data.ts";
 import { mergeWork, type ProcessorOptions, RequestProcessor, type Work } from "./processor.ts";
-import { KeyedQueue } from "./queue.ts";
+import { defaultRetryDelay, KeyedQueue } from "./queue.ts";
 
 /** What the lifecycle needs beyond the processor's options. */
 export interface LifecycleOptions extends Omit<ProcessorOptions, "rules"> {
@@ -139,6 +140,32 @@ export class Lifecycle {
     }
     log.info("Reconciliation queued {requests} request(s)", { requests });
     return { requests };
+  }
+
+  /**
+   * Runs {@linkcode reconcile} until one run succeeds or `signal` aborts, waiting the retry
+   * delay between failed runs, so a failure right after a reconnect does not leave the changes
+   * missed meanwhile to the periodic run, minutes later. Never rejects.
+   */
+  async reconcileUntilDone(
+    signal: AbortSignal,
+    options: { decidedOnly?: boolean } = {},
+  ): Promise<void> {
+    const delay = this.#options.retryDelayMs ?? defaultRetryDelay;
+    for (let attempt = 1; !signal.aborted; attempt++) {
+      try {
+        await this.reconcile(signal, options);
+        return;
+      } catch (error) {
+        const retryMs = delay(attempt);
+        log.warn("Reconciliation failed (attempt {attempt}); retrying in {retry_ms} ms: {error}", {
+          attempt,
+          retry_ms: retryMs,
+          error: messageOf(error),
+        });
+        await sleep(retryMs, signal);
+      }
+    }
   }
 
   /** Resolves when every queued request has been handled. */

@@ -112,7 +112,10 @@ async function start(
   const selfUser = identity.current.username;
 
   const auth = new TeleportClient({ addr: config.teleport.addr, credentials: identity });
-  cleanups.push(() => auth.close());
+  cleanups.push(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    auth.close();
+  });
   const cluster = await auth.ping();
   log.info("Connected to Teleport cluster {cluster} (version {version}) as {user}", {
     cluster: cluster.clusterName,
@@ -212,11 +215,7 @@ async function start(
     onReady: (info) => {
       health.watchEstablished();
       // Requests decided or deleted while the service was away are not pending any more.
-      lifecycle.reconcile(stop.signal, { decidedOnly: true }).catch((error) =>
-        log.warn("Reconciling decided requests failed; the periodic run retries: {error}", {
-          error: error instanceof Error ? error.message : String(error),
-        })
-      );
+      lifecycle.reconcileUntilDone(stop.signal, { decidedOnly: true });
       log.info("Watching access requests ({reason}; kinds {kinds})", {
         reason: info.reason,
         kinds: info.kinds.join(", "),
