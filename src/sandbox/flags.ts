@@ -5,8 +5,9 @@
  *
  * The supervisor thread gets broad read, net and write, because the config path, the Auth
  * address and the log file are known only at run time, and a worker can only be granted what
- * its parent holds. It runs only this project's own code (a test walks its module graph). Each
- * worker then gets the narrow set computed in `permissions.ts`. `--ignore-env` makes every env
+ * its parent holds. It runs only this project's own code (a test walks its module graph), and
+ * gives up net and write once the service worker runs. Each worker gets the narrow set computed
+ * in `permissions.ts`. `--ignore-env` makes every env
  * read return undefined (workers inherit it); nothing gets run, ffi or sys.
  *
  * @module

@@ -59,6 +59,11 @@ export async function superviseService(options: SuperviseOptions): Promise<Servi
     options.permissions,
     options.input,
   );
+  // The worker's permissions were fixed when it was created; this thread needs no network or
+  // write access from now on, so it gives them up. Read stays: under `deno run` the worker's
+  // modules are loaded with this thread's read permission.
+  Deno.permissions.revokeSync({ name: "net" });
+  Deno.permissions.revokeSync({ name: "write" });
   let stopping: StopSignal | undefined;
   let forced: Extract<ServiceOutcome, { kind: "forced" }> | undefined;
   let graceTimer: ReturnType<typeof setTimeout> | undefined;

@@ -10,6 +10,8 @@ Deno.test("SIGTERM stops the service gracefully and exits 0", async () => {
   const { code, stdout } = await process.finished();
   assert.equal(code, 0, stdout);
   assert.match(stdout, /supervisor got SIGTERM \(graceful\)/);
+  // Once the service runs, the supervisor thread has given up network and write access.
+  assert.match(stdout, /supervisor holds net:prompt write:prompt read:granted/);
   assert.match(stdout, /service asked to stop by SIGTERM/);
   assert.match(stdout, /outcome stopped/);
 });

@@ -21,7 +21,13 @@ const outcome = await superviseService({
   permissions: { net: [], read: [], write: [] },
   module: new URL("./stub_service_worker.ts", import.meta.url),
   graceMs,
-  onSignal: (signal, phase) => console.log(`supervisor got ${signal} (${phase})`),
+  onSignal: (signal, phase) => {
+    const state = (name: "net" | "write" | "read") => Deno.permissions.querySync({ name }).state;
+    console.log(`supervisor got ${signal} (${phase})`);
+    console.log(
+      `supervisor holds net:${state("net")} write:${state("write")} read:${state("read")}`,
+    );
+  },
 });
 console.log(`outcome ${outcome.kind}`);
 Deno.exit(reportOutcome(outcome, STDIO, false, graceMs));
