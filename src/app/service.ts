@@ -24,6 +24,9 @@ import type { LifecycleObserver } from "./observer.ts";
 
 const log = getLogger(["teleport-pagerduty", "service"]);
 
+/** Pause between the last stream ending and closing the Teleport channel; see the cleanup. */
+const GOAWAY_SETTLE_MS = 100;
+
 /** How long a graceful stop waits for running work before abandoning it. */
 export const SHUTDOWN_GRACE_MS = 15_000;
 
@@ -113,7 +116,9 @@ async function start(
 
   const auth = new TeleportClient({ addr: config.teleport.addr, credentials: identity });
   cleanups.push(async () => {
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // A GOAWAY right after a stream closed can abort Deno 2.9.6 in nghttp2
+    // (find_stream_on_goaway_func); let the cancelled watch stream settle first.
+    await new Promise((resolve) => setTimeout(resolve, GOAWAY_SETTLE_MS));
     auth.close();
   });
   const cluster = await auth.ping();
