@@ -98,6 +98,7 @@ async function play(
     await untilWatching(world, service, timeoutMs, stop.signal);
     out();
     for (const line of renderRows(systemRows(world), s)) out(line);
+    out();
     out(s.bold("On call now, by PagerDuty service (from the fake PagerDuty)"));
     for (const line of renderRows(onCallRows(world), s)) out(line);
     out();
