@@ -8,7 +8,7 @@
 
 import type { Service } from "../pagerduty/types.ts";
 import type { AccessRequest, AccessReview, RequestState } from "../teleport/types.ts";
-import type { RequestRecord, Resolution } from "./plugin_data.ts";
+import { mayHaveIncident, type RequestRecord, type Resolution } from "./plugin_data.ts";
 
 /** What the request needs from the service now. */
 export type Action =
@@ -74,7 +74,7 @@ export function decideForRequest(
   }
   const resolution = RESOLUTION_OF[request.state];
   if (!resolution) return { type: "none", why: `state ${request.state} needs nothing` };
-  if (Object.keys(record.incidents).length === 0) {
+  if (!mayHaveIncident(record)) {
     return { type: "none", why: `decided (${resolution}) before any incident was opened` };
   }
   return {
@@ -90,7 +90,7 @@ export function decideForDeleted(record: RequestRecord): Action {
   if (record.resolution !== "") {
     return { type: "none", why: `already resolved as ${record.resolution}` };
   }
-  if (Object.keys(record.incidents).length === 0) {
+  if (!mayHaveIncident(record)) {
     return { type: "none", why: "deleted without an incident" };
   }
   return { type: "resolve", resolution: "expired", reason: "", newReviews: [] };

@@ -93,3 +93,21 @@ Deno.test("incidents are opened only in services that have none", () => {
   ];
   assert.deepEqual(servicesWithoutIncident(services, withOne).map((s) => s.id), ["S2"]);
 });
+
+Deno.test("an incident asked for but never recorded (a crash in between) is still resolved", () => {
+  const opening = { ...EMPTY_RECORD, opening: ["S1"] };
+  assert.deepEqual(decideForDeleted(opening), {
+    type: "resolve",
+    resolution: "expired",
+    reason: "",
+    newReviews: [],
+  });
+  const action = decideForRequest(
+    makeRequest({ state: "DENIED", resolveReason: "no" }),
+    opening,
+    context,
+  );
+  assert.equal(action.type, "resolve");
+  assert.equal(action.type === "resolve" && action.resolution, "denied");
+  assert.equal(decideForDeleted({ ...opening, resolution: "expired" }).type, "none");
+});

@@ -16,7 +16,7 @@ import type {
   AuthClient,
 } from "../teleport/types.ts";
 import { sleep } from "../teleport/backoff.ts";
-import { decodeRecord, PLUGIN_NAME, type RequestRecord } from "./plugin_data.ts";
+import { decodeRecord, mayHaveIncident, PLUGIN_NAME } from "./plugin_data.ts";
 import { mergeWork, type ProcessorOptions, RequestProcessor, type Work } from "./processor.ts";
 import { defaultRetryDelay, KeyedQueue } from "./queue.ts";
 
@@ -114,7 +114,10 @@ export class Lifecycle {
     // Listed before the requests: a record whose request is missing from the later listing
     // belongs to a deleted request (plugin data can only be created for an existing request).
     const unfinished = (await auth.listPluginData(PLUGIN_NAME))
-      .filter((r) => isUnfinished(decodeRecord(r.data)))
+      .filter((r) => {
+        const record = decodeRecord(r.data);
+        return record.resolution === "" && mayHaveIncident(record);
+      })
       .map((r) => r.requestId);
     const list = this.#options.listRequests ?? ((a) => a.listAccessRequests());
     const listed = new Set<string>();
@@ -177,11 +180,6 @@ export class Lifecycle {
   close(): Promise<void> {
     return this.#queue.close();
   }
-}
-
-/** Whether a record has incidents that are not yet confirmed resolved. */
-function isUnfinished(record: RequestRecord): boolean {
-  return record.resolution === "" && Object.keys(record.incidents).length > 0;
 }
 
 function messageOf(error: unknown): string {

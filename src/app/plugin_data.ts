@@ -36,6 +36,12 @@ export interface RequestRecord {
   readonly resolveReason: string;
   /** Auto-approval outcome (key `auto_approval`), so it is tried once per request. */
   readonly autoApproval: AutoApprovalRecord;
+  /**
+   * Services asked to open an incident that is not recorded yet (key `opening`, comma-separated
+   * IDs). Written before the create, so an incident opened just before a crash is still found
+   * by its key and resolved when the request ends.
+   */
+  readonly opening: readonly string[];
 }
 
 /** A record with nothing in it: what a request without plugin data decodes to. */
@@ -51,6 +57,7 @@ export const EMPTY_RECORD: RequestRecord = Object.freeze({
   resolution: "",
   resolveReason: "",
   autoApproval: "",
+  opening: Object.freeze([]),
 });
 
 const RESOLUTIONS: readonly Resolution[] = ["", "approved", "denied", "expired", "promoted"];
@@ -81,6 +88,7 @@ export function decodeRecord(data: PluginDataMap | undefined): RequestRecord {
     autoApproval: autoApproval === "approved" || autoApproval === "not_eligible"
       ? autoApproval
       : "",
+    opening: data.opening ? data.opening.split(",").filter((id) => id !== "") : [],
   };
 }
 
@@ -119,6 +127,7 @@ export function encodeRecord(record: RequestRecord): Record<string, string> {
     resolve_reason: record.resolveReason,
     incidents,
     auto_approval: record.autoApproval,
+    opening: record.opening.join(","),
   };
 }
 
@@ -137,7 +146,10 @@ export function withRequestFacts(record: RequestRecord, request: AccessRequest):
   };
 }
 
-/** Adds one incident to the record; the first one also fills the Go plugin's single pair. */
+/**
+ * Adds one incident to the record (no longer `opening`); the first one also fills the Go
+ * plugin's single pair.
+ */
 export function withIncident(
   record: RequestRecord,
   serviceId: string,
@@ -149,5 +161,11 @@ export function withIncident(
     incidentId: first ? incidentId : record.incidentId,
     serviceId: first ? serviceId : record.serviceId,
     incidents: { ...record.incidents, [serviceId]: incidentId },
+    opening: record.opening.filter((id) => id !== serviceId),
   };
+}
+
+/** Whether the request has, or may have, an incident: recorded, or asked for before a crash. */
+export function mayHaveIncident(record: RequestRecord): boolean {
+  return Object.keys(record.incidents).length > 0 || record.opening.length > 0;
 }

@@ -4,6 +4,7 @@ import {
   decodeRecord,
   EMPTY_RECORD,
   encodeRecord,
+  mayHaveIncident,
   withIncident,
   withRequestFacts,
 } from "./plugin_data.ts";
@@ -51,7 +52,13 @@ Deno.test("a record survives encoding and decoding", () => {
   let record = withRequestFacts(EMPTY_RECORD, makeRequest({ roles: ["a", "b"] }));
   record = withIncident(record, "PSVC1", "PINC1");
   record = withIncident(record, "PSVC2", "PINC2");
-  record = { ...record, reviewsCount: 3, resolution: "denied", autoApproval: "not_eligible" };
+  record = {
+    ...record,
+    reviewsCount: 3,
+    resolution: "denied",
+    autoApproval: "not_eligible",
+    opening: ["PSVC3"],
+  };
   const decoded = decodeRecord(encodeRecord(record));
   assert.deepEqual(decoded, record);
   assert.equal(decoded.incidentId, "PINC1", "the first incident keeps the Go keys");
@@ -71,4 +78,15 @@ Deno.test("malformed values decode as empty instead of failing", () => {
   assert.equal(record.created, undefined);
   assert.equal(record.resolution, "");
   assert.equal(record.autoApproval, "");
+});
+
+Deno.test("services announced before an incident is opened leave `opening` once recorded", () => {
+  const announced = { ...EMPTY_RECORD, opening: ["PSVC1", "PSVC2"] };
+  assert.equal(encodeRecord(announced).opening, "PSVC1,PSVC2");
+  assert.equal(mayHaveIncident(announced), true, "an announced incident may exist");
+  const recorded = withIncident(announced, "PSVC1", "PINC1");
+  assert.deepEqual(recorded.opening, ["PSVC2"]);
+  assert.deepEqual(withIncident(recorded, "PSVC2", "PINC2").opening, []);
+  assert.equal(mayHaveIncident(EMPTY_RECORD), false);
+  assert.equal(mayHaveIncident(recorded), true);
 });

@@ -52,6 +52,7 @@ import {
   encodeRecord,
   PLUGIN_NAME,
   type RequestRecord,
+  type Resolution,
   withIncident,
   withRequestFacts,
 } from "./plugin_data.ts";
@@ -170,6 +171,12 @@ export class RequestProcessor {
     let record = initial;
     let raw = initialRaw;
     const targets = await this.#notifyTargets(request, log);
+    const missing = servicesWithoutIncident(targets, record);
+    if (missing.length > 0) {
+      ({ record, raw } = await this.#announce(request, record, raw, missing));
+      // Another instance resolved the request meanwhile: nothing is to be opened any more.
+      if (record.resolution !== "") return;
+    }
     for (const service of servicesWithoutIncident(targets, record)) {
       const incident = await this.#o.pagerduty.createIncident({
         title: incidentTitle(request),
@@ -253,8 +260,29 @@ export class RequestProcessor {
   }
 
   /**
+   * Writes the services about to get an incident into `opening` before PagerDuty is asked, so an
+   * incident opened just before a crash (and never recorded) is found by its key and resolved.
+   */
+  #announce(
+    request: AccessRequest,
+    record: RequestRecord,
+    raw: PluginDataMap,
+    services: readonly Service[],
+  ): Promise<{ record: RequestRecord; raw: PluginDataMap }> {
+    return this.#update(request.id, record, raw, (current) => {
+      if (current.resolution !== "") return undefined;
+      const ids = services.map((s) => s.id)
+        .filter((id) => !current.incidents[id] && !current.opening.includes(id));
+      if (ids.length === 0) return undefined;
+      const base = current.incidentId === "" ? withRequestFacts(current, request) : current;
+      return { ...base, opening: [...current.opening, ...ids] };
+    });
+  }
+
+  /**
    * Records an incident after PagerDuty confirmed it. When another instance recorded a different
-   * incident for the same service first, ours is a duplicate and is resolved.
+   * incident for the same service first, ours is a duplicate and is resolved; when another
+   * instance resolved the request meanwhile, ours came late and is resolved with its outcome.
    */
   async #recordIncident(
     request: AccessRequest,
@@ -263,11 +291,16 @@ export class RequestProcessor {
     log: Logger,
   ): Promise<{ record: RequestRecord; raw: PluginDataMap }> {
     let duplicateOf: string | undefined;
-    const result = await this.#modify(request.id, (current) => {
+    let lateFor: { resolution: Exclude<Resolution, "">; reason: string } | undefined;
+    let result = await this.#modify(request.id, (current) => {
       const existing = current.incidents[service.id];
       if (existing === incident.id) return undefined;
       if (existing) {
         duplicateOf = existing;
+        return undefined;
+      }
+      if (current.resolution !== "") {
+        lateFor = { resolution: current.resolution, reason: current.resolveReason };
         return undefined;
       }
       const base = current.incidentId === "" ? withRequestFacts(current, request) : current;
@@ -284,6 +317,24 @@ export class RequestProcessor {
         kept: duplicateOf,
       });
     }
+    if (lateFor !== undefined) {
+      const { resolution, reason } = lateFor;
+      // PagerDuty first, the record after: a crash in between leaves nothing open.
+      await this.#o.pagerduty.addNote(incident.id, noteContent([], lateFor));
+      await this.#o.pagerduty.resolveIncident(incident.id, outcomeText(resolution, reason));
+      this.#observer.incidentResolved(resolution);
+      log.warn("Resolved incident {incident_id}, opened after the request was {resolution}", {
+        incident_id: incident.id,
+        resolution,
+      });
+      result = await this.#modify(
+        request.id,
+        (current) =>
+          current.incidents[service.id]
+            ? undefined
+            : withIncident(current, service.id, incident.id),
+      );
+    }
     return result;
   }
 
@@ -297,9 +348,12 @@ export class RequestProcessor {
   ): Promise<void> {
     const outcome = { resolution: action.resolution, reason: action.reason };
     const content = noteContent(action.newReviews, outcome);
-    for (const incidentId of uniqueIncidents(record)) {
+    const incidents = await this.#incidentsToResolve(requestId, record);
+    // An incident found by its key may be resolved already, by us before a crash.
+    const lookBefore = recovering || record.opening.length > 0;
+    for (const incidentId of new Set(Object.values(incidents))) {
       // After a failure or a restart the note may already be there: look before writing.
-      if (recovering && await this.#alreadyResolved(incidentId)) continue;
+      if (lookBefore && await this.#alreadyResolved(incidentId)) continue;
       await this.#o.pagerduty.addNote(incidentId, content);
       this.#observer.noteAdded("resolution");
       await this.#o.pagerduty.resolveIncident(
@@ -312,14 +366,43 @@ export class RequestProcessor {
         resolution: action.resolution,
       });
     }
+    const handled = new Set([...Object.keys(incidents), ...record.opening]);
     const reviews = work.kind === "put" ? work.request.reviews.length : record.reviewsCount;
-    await this.#modify(requestId, (current) =>
-      current.resolution !== "" ? undefined : {
-        ...current,
+    await this.#modify(requestId, (current) => {
+      if (current.resolution !== "") return undefined;
+      // Another instance recorded or announced an incident meanwhile: resolve that one first.
+      const added = [...Object.keys(current.incidents), ...current.opening]
+        .filter((serviceId) => !handled.has(serviceId));
+      if (added.length > 0) throw new RecordChangedError(requestId, added);
+      let next = current;
+      for (const [serviceId, incidentId] of Object.entries(incidents)) {
+        if (!next.incidents[serviceId]) next = withIncident(next, serviceId, incidentId);
+      }
+      return {
+        ...next,
+        opening: [],
         resolution: action.resolution,
         resolveReason: action.reason,
         reviewsCount: Math.max(current.reviewsCount, reviews),
-      });
+      };
+    });
+  }
+
+  /**
+   * The recorded incidents by service, plus those of `opening` services found in PagerDuty by
+   * their key (opened before a crash, never recorded).
+   */
+  async #incidentsToResolve(
+    requestId: string,
+    record: RequestRecord,
+  ): Promise<Record<string, string>> {
+    const incidents: Record<string, string> = { ...record.incidents };
+    for (const serviceId of record.opening) {
+      if (incidents[serviceId]) continue;
+      const found = await this.#o.pagerduty.findIncidentByKey(incidentKey(requestId), serviceId);
+      if (found) incidents[serviceId] = found.id;
+    }
+    return incidents;
   }
 
   /** Whether PagerDuty shows the incident resolved (or gone, which needs no resolving either). */
@@ -448,6 +531,18 @@ export class RequestProcessor {
         ({ record, raw } = await this.#read(requestId));
       }
     }
+  }
+}
+
+/** The record gained incidents while they were being resolved; the retry resolves them too. */
+class RecordChangedError extends Error {
+  constructor(requestId: string, serviceIds: readonly string[]) {
+    super(
+      `Request ${requestId} gained incidents in service(s) ${
+        serviceIds.join(", ")
+      } while its incidents were being resolved (another instance?); resolving again.`,
+    );
+    this.name = "RecordChangedError";
   }
 }
 
