@@ -140,7 +140,7 @@ export class RequestProcessor {
         return;
       case "pending":
         if (work.kind !== "put") return;
-        await this.#pending(work, action, record, raw, log);
+        await this.#pending(work, action, record, raw, attempt > 1 || work.source !== "watch", log);
         return;
       case "resolve":
         await this.#resolve(
@@ -165,6 +165,7 @@ export class RequestProcessor {
     action: Action & { type: "pending" },
     initial: RequestRecord,
     initialRaw: PluginDataMap,
+    recovering: boolean,
     log: Logger,
   ): Promise<void> {
     const request = work.request;
@@ -201,8 +202,9 @@ export class RequestProcessor {
     if (action.newReviews.length > 0 && incidents.length > 0) {
       const content = noteContent(action.newReviews, undefined);
       for (const incidentId of incidents) {
-        await this.#o.pagerduty.addNote(incidentId, content);
-        this.#observer.noteAdded("review");
+        if (await this.#addNote(incidentId, content, recovering)) {
+          this.#observer.noteAdded("review");
+        }
       }
       ({ record, raw } = await this.#update(
         request.id,
@@ -354,8 +356,9 @@ export class RequestProcessor {
     for (const incidentId of new Set(Object.values(incidents))) {
       // After a failure or a restart the note may already be there: look before writing.
       if (lookBefore && await this.#alreadyResolved(incidentId)) continue;
-      await this.#o.pagerduty.addNote(incidentId, content);
-      this.#observer.noteAdded("resolution");
+      if (await this.#addNote(incidentId, content, lookBefore)) {
+        this.#observer.noteAdded("resolution");
+      }
       await this.#o.pagerduty.resolveIncident(
         incidentId,
         outcomeText(action.resolution, action.reason),
@@ -403,6 +406,20 @@ export class RequestProcessor {
       if (found) incidents[serviceId] = found.id;
     }
     return incidents;
+  }
+
+  /**
+   * Adds a note, unless `lookFirst` and the same note is already there: after a failure or a
+   * restart it may have been added by the attempt whose answer was lost. Returns whether it
+   * added one.
+   */
+  async #addNote(incidentId: string, content: string, lookFirst: boolean): Promise<boolean> {
+    if (lookFirst) {
+      const notes = await this.#o.pagerduty.listNotes(incidentId);
+      if (notes.some((note) => note.content === content)) return false;
+    }
+    await this.#o.pagerduty.addNote(incidentId, content);
+    return true;
   }
 
   /** Whether PagerDuty shows the incident resolved (or gone, which needs no resolving either). */

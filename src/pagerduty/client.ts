@@ -41,6 +41,7 @@ import {
   readIncidents,
   readList,
   readNote,
+  readNotes,
   readOnCalls,
   readPriorities,
   readService,
@@ -291,6 +292,12 @@ export class PagerDutyClient implements PagerDutyApi {
         idempotency: "not-idempotent",
       }),
     );
+  }
+
+  /** Every note on the incident. */
+  async listNotes(incidentId: string): Promise<Note[]> {
+    const path = `/incidents/${encodeURIComponent(incidentId)}/notes`;
+    return readNotes(await this.#get("/incidents/{id}/notes", path));
   }
 
   /** Resolves the incident; an incident already resolved counts as success. */

@@ -84,6 +84,8 @@ export interface PagerDutyApi {
   /** The incident with this key in the service, open or not, if any. */
   findIncidentByKey(incidentKey: string, serviceId: string): Promise<Incident | undefined>;
   addNote(incidentId: string, content: string): Promise<Note>;
+  /** Every note on the incident (PagerDuty does not page them). */
+  listNotes(incidentId: string): Promise<Note[]>;
   /** Resolves the incident; one already resolved counts as success. */
   resolveIncident(incidentId: string, resolution?: string): Promise<Incident>;
   /** The account's abilities; proves the key works. */

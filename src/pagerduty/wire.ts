@@ -174,6 +174,13 @@ export function readNote(result: HttpResult): Note {
   return note(reader, reader.entity("note"), "note");
 }
 
+/** Reads the `{"notes": […]}` answer of `GET /incidents/{id}/notes`. */
+export function readNotes(result: HttpResult): Note[] {
+  const reader = new Reader(result);
+  const body = reader.object(result.body, "the body");
+  return reader.array(body.notes, "notes").map((raw, i) => note(reader, raw, `notes[${i}]`));
+}
+
 /** Reads the services of a `GET /services` page. */
 export function readServices(result: HttpResult, page: ListPage): Service[] {
   const reader = new Reader(result);

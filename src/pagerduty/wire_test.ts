@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import type { HttpResult } from "./http.ts";
 import { PagerDutyError } from "./types.ts";
-import { readAbilities, readIncident, readList, readOnCalls, readService } from "./wire.ts";
+import {
+  readAbilities,
+  readIncident,
+  readList,
+  readNotes,
+  readOnCalls,
+  readService,
+} from "./wire.ts";
 
 function result(body: unknown, operation = "GET /x"): HttpResult {
   return { status: 200, body, operation };
@@ -96,4 +103,19 @@ Deno.test("readers accept PagerDuty's optional and null fields", () => {
     end: undefined,
   }]);
   assert.deepEqual(readList(result({ users: [] }), "users"), { items: [], more: false });
+});
+
+Deno.test("an incident's notes are read with their content; a malformed one is named", () => {
+  const notes = readNotes(result({
+    notes: [
+      { id: "N1", content: "first", user: { id: "U1" }, created_at: "2026-01-01T00:00:00Z" },
+      { id: "N2", content: "second" },
+    ],
+  }));
+  assert.deepEqual(notes, [{ id: "N1", content: "first" }, { id: "N2", content: "second" }]);
+  rejectsWith(
+    () => readNotes(result({ notes: [{ id: "N3" }] })),
+    /notes\[0\]\.content is not a string/,
+  );
+  rejectsWith(() => readNotes(result({})), /notes is not an array/);
 });
