@@ -13,8 +13,10 @@ import {
   createRequest,
   type Expectations,
   incidentsOf,
+  NOTIFY,
   type Outcome,
   settle,
+  sleep,
 } from "./reliability_support.ts";
 
 type Expected = { outcome: Outcome; reviewers?: string[] };
@@ -225,5 +227,32 @@ Deno.test("Teleport faults mid-run (watch dropped, fanout reset, Auth stopped an
     // The run decided requests across the faults, not only created them.
     const decided = run.plan.size - run.pending().length;
     assert.ok(decided >= 15, `only ${decided} of ${run.plan.size} requests were decided`);
+  });
+});
+
+Deno.test("work for a request deleted after it was listed (its DELETE unseen) ends instead of retrying forever", async () => {
+  await withService({}, async (world, handle) => {
+    const lifecycle = handle.service.lifecycle;
+    // Routed nowhere (no such service), so it leaves no record; then it expires.
+    const listed = createRequest(world, { systemAnnotations: { pagerduty_notify_service: ["-"] } });
+    world.auth.expire(listed.id);
+    const deletion = /events_received_total\{kind="access_request",type="delete"\} 1/;
+    for (let i = 0; i < 100 && !deletion.test(await handle.service.metrics.render()); i++) {
+      await sleep(20);
+    }
+    await lifecycle.idle();
+    // What a listing taken just before the deletion hands over: a pending request, here routed
+    // to a real service, so the service tries to write a record for a request that is gone.
+    const stale = { ...listed, systemAnnotations: { pagerduty_notify_service: [NOTIFY] } };
+    lifecycle.handleRequestEvent({ type: "put", request: stale }, "resync");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const outcome = await Promise.race([
+      lifecycle.idle().then(() => "idle"),
+      new Promise((resolve) => timer = setTimeout(resolve, 5_000, "still retrying")),
+    ]);
+    clearTimeout(timer);
+    assert.equal(outcome, "idle");
+    assert.ok(world.auth.callCount("UpdatePluginData") > 0, "the write was tried");
+    assert.equal(world.pagerduty.incidents().length, 0);
   });
 });

@@ -140,7 +140,25 @@ export class RequestProcessor {
         return;
       case "pending":
         if (work.kind !== "put") return;
-        await this.#pending(work, action, record, raw, attempt > 1 || work.source !== "watch", log);
+        try {
+          await this.#pending(
+            work,
+            action,
+            record,
+            raw,
+            attempt > 1 || work.source !== "watch",
+            log,
+          );
+        } catch (error) {
+          if (!await this.#isGone(requestId, error)) throw error;
+          // Listed, then deleted with the DELETE unseen: retrying the put could never succeed.
+          log.info("The request no longer exists; handling it as deleted");
+          await this.process(
+            requestId,
+            { kind: "delete", firstSeen: work.firstSeen, source: "resync" },
+            attempt,
+          );
+        }
         return;
       case "resolve":
         await this.#resolve(
@@ -153,6 +171,12 @@ export class RequestProcessor {
         );
         return;
     }
+  }
+
+  /** Whether `error` says the request is missing, and Teleport confirms it is gone. */
+  async #isGone(requestId: string, error: unknown): Promise<boolean> {
+    if (!(error instanceof TeleportError && error.kind === "not_found")) return false;
+    return await this.#o.auth.getAccessRequest(requestId) === undefined;
   }
 
   async #read(requestId: string): Promise<{ record: RequestRecord; raw: PluginDataMap }> {
