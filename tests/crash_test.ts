@@ -138,20 +138,19 @@ async function crashRun(instances: number): Promise<void> {
       running.push(clis[victim]);
     }
     await driving;
+    const decided = [...plan.values()].filter((e) => e.outcome !== "pending").length;
     console.log(
-      `killed ${unsettled.length} times, with ${unsettled.join(", ")} requests unsettled`,
+      `killed ${unsettled.length} times, with ${unsettled.join(", ")} requests unsettled; ` +
+        `${decided} of ${plan.size} requests decided`,
     );
     assert.equal(plan.size, TOTAL_REQUESTS);
+    // Not vacuous: a fair share was decided (the service paged them in time, between kills).
+    assert.ok(decided >= 25, `only ${decided} requests were decided`);
     await settle(world, plan, {
       what: `the run with seed ${seed}`,
       timeoutMs: 60_000,
       notesOnce: instances === 1,
     });
-    const outcomes = [...plan.values()].map((e) => e.outcome);
-    assert.ok(
-      outcomes.filter((o) => o !== "pending").length > 50,
-      "the run decided a fair share of its requests",
-    );
   } finally {
     for (const cli of running) {
       try {
