@@ -115,6 +115,14 @@ function identifier(value: string): string {
   return IDENTIFIER.test(value) ? value : OTHER_LABEL_VALUE;
 }
 
+/** A REST operation as the PagerDuty client names it: a method and a path template, no IDs. */
+const OPERATION = /^[A-Z]{3,7} \/[a-z_]+(?:\/(?:[a-z_]+|\{[a-z_]+\}))*$/;
+
+/** Operation labels are identifiers or `METHOD /path/{template}`; anything else is `other`. */
+function operationLabel(value: string): string {
+  return OPERATION.test(value) ? value : identifier(value);
+}
+
 /** Options for {@linkcode Metrics}. */
 export interface MetricsOptions {
   /** Version reported by `build_info`; the service's own version by default. */
@@ -273,12 +281,12 @@ export class Metrics {
    * (`createIncident`); a value that is not a short identifier is recorded as `other`.
    */
   pagerDutyRequest(operation: string, status: PagerDutyStatus): void {
-    this.#pagerDutyRequests.inc({ operation: identifier(operation), status: String(status) });
+    this.#pagerDutyRequests.inc({ operation: operationLabel(operation), status: String(status) });
   }
 
   /** Counts one retried PagerDuty request; `operation` as in {@linkcode pagerDutyRequest}. */
   pagerDutyRetry(operation: string, reason: PagerDutyRetryReason): void {
-    this.#pagerDutyRetries.inc({ operation: identifier(operation), reason });
+    this.#pagerDutyRetries.inc({ operation: operationLabel(operation), reason });
   }
 
   /** Adds time spent waiting for the PagerDuty rate limit. */

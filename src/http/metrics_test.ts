@@ -173,3 +173,20 @@ Deno.test("metrics: process metrics come from permission-free APIs", async () =>
 Deno.test("metrics: content type is the Prometheus text format", () => {
   assert.match(new Metrics().contentType, /^text\/plain; version=0\.0\.4; charset=utf-8$/);
 });
+
+Deno.test("PagerDuty operations keep their method and path template, never IDs or free text", async () => {
+  const metrics = new Metrics();
+  metrics.pagerDutyRequest("POST /incidents/{id}/notes", 201);
+  metrics.pagerDutyRequest("GET /incidents/Q1R2DLCB21K7NP", 200);
+  metrics.pagerDutyRetry("PUT /incidents/{id}", "server_error");
+  const text = await metrics.render();
+  assert.match(
+    text,
+    /requests_total\{operation="POST \/incidents\/\{id\}\/notes",status="201"\} 1/,
+  );
+  assert.match(text, /requests_total\{operation="other",status="200"\} 1/);
+  assert.match(
+    text,
+    /retries_total\{operation="PUT \/incidents\/\{id\}",reason="server_error"\} 1/,
+  );
+});
