@@ -129,7 +129,8 @@ async function crashRun(instances: number): Promise<void> {
       await sleep(200 + Math.floor(random() * 1200));
       // How much work there was at the kill: requests without the incident or resolution
       // they should have by now.
-      unsettled.push(problemsOf(world, plan, { limit: TOTAL_REQUESTS }).length);
+      const notesOnce = instances === 1;
+      unsettled.push(problemsOf(world, plan, { limit: TOTAL_REQUESTS, notesOnce }).length);
       const victim = k % instances;
       await killCli(world, clis[victim], instances - 1);
       // Down for a moment: the driver (and any other instance) goes on meanwhile.
