@@ -48,7 +48,7 @@ const testArgs = [
   "--allow-all",
   "--sanitize-ops",
   "--sanitize-resources",
-  ...(Deno.args.length > 0 ? Deno.args : ["src/", "tests/", "scripts/"]),
+  ...(Deno.args.length > 0 ? Deno.args : ["src/", "tests/", "scripts/", "bench/"]),
 ];
 const tests = await step("tests", testArgs);
 
