@@ -64,7 +64,10 @@ export interface PagerDutyClientOptions extends Observer {
   readonly authScheme?: "token" | "bearer";
   /** Per-attempt timeout; default 10 000 ms. */
   readonly timeoutMs?: number;
-  /** Client-side limit over any 60-s window; default 900 (PagerDuty allows 960 per key). */
+  /**
+   * Client-side limit per minute, held over any {@link RATE_WINDOW_MS} window; default 900
+   * (PagerDuty allows 960 per key).
+   */
   readonly maxRequestsPerMinute?: number;
   /** Retry limits; missing fields take {@link DEFAULT_RETRY}'s. */
   readonly retry?: Partial<RetryOptions>;
@@ -83,6 +86,15 @@ export interface PagerDutyClientOptions extends Observer {
   /** `fetch` implementation; the global one by default. */
   readonly fetch?: typeof fetch;
 }
+
+/**
+ * The window the client-side limit is held over: PagerDuty's minute plus a second. PagerDuty
+ * counts a call when it arrives, the limiter when it is sent; without the margin, a call that
+ * travelled longer than one sent a minute later (a cold connection's handshake, a slower route)
+ * lets the later one land inside its minute at PagerDuty, which answers 429 at exactly the
+ * configured rate. The margin costs 1/61 of the rate during a sustained burst.
+ */
+export const RATE_WINDOW_MS = 61_000;
 
 /** The text PagerDuty puts in `errors[]` when an open incident already has the key. */
 const DUPLICATE_KEY = /matching dedup key already exists/i;
@@ -134,7 +146,7 @@ export class PagerDutyClient implements PagerDutyApi {
       userEmail: options.userEmail,
       timeoutMs,
       retry: { ...DEFAULT_RETRY, ...options.retry },
-      limiter: new SlidingWindowLimiter({ maxRequests, clock }),
+      limiter: new SlidingWindowLimiter({ maxRequests, windowMs: RATE_WINDOW_MS, clock }),
       clock,
       random: options.random ?? Math.random,
       fetch: options.fetch ?? fetch,
