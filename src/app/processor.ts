@@ -166,6 +166,7 @@ export class RequestProcessor {
           work,
           action,
           record,
+          raw,
           attempt > 1 || work.source !== "watch",
           log,
         );
@@ -211,7 +212,7 @@ export class RequestProcessor {
         urgency: this.#o.urgency,
         priority: this.#o.priority,
       });
-      ({ record, raw } = await this.#recordIncident(request, service, incident, log));
+      ({ record, raw } = await this.#recordIncident(request, service, incident, record, raw, log));
       if (record.incidents[service.id] === incident.id) {
         this.#observer.incidentCreated(
           work.source === "watch" ? (this.#now() - work.firstSeen) / 1000 : undefined,
@@ -309,16 +310,20 @@ export class RequestProcessor {
    * Records an incident after PagerDuty confirmed it. When another instance recorded a different
    * incident for the same service first, ours is a duplicate and is resolved; when another
    * instance resolved the request meanwhile, ours came late and is resolved with its outcome.
+   * `record` and `raw` are what this work last read or wrote: the compare-and-swap catches any
+   * change since, so no fresh read is needed first.
    */
   async #recordIncident(
     request: AccessRequest,
     service: Service,
     incident: Incident,
+    record: RequestRecord,
+    raw: PluginDataMap,
     log: Logger,
   ): Promise<{ record: RequestRecord; raw: PluginDataMap }> {
     let duplicateOf: string | undefined;
     let lateFor: { resolution: Exclude<Resolution, "">; reason: string } | undefined;
-    let result = await this.#modify(request.id, (current) => {
+    let result = await this.#update(request.id, record, raw, (current) => {
       const existing = current.incidents[service.id];
       if (existing === incident.id) return undefined;
       if (existing) {
@@ -369,6 +374,7 @@ export class RequestProcessor {
     work: Work,
     action: Action & { type: "resolve" },
     record: RequestRecord,
+    raw: PluginDataMap,
     recovering: boolean,
     log: Logger,
   ): Promise<void> {
@@ -395,7 +401,8 @@ export class RequestProcessor {
     }
     const handled = new Set([...Object.keys(incidents), ...record.opening]);
     const reviews = work.kind === "put" ? work.request.reviews.length : record.reviewsCount;
-    await this.#modify(requestId, (current) => {
+    // Against the record read at the start: the compare-and-swap catches any change since.
+    await this.#update(requestId, record, raw, (current) => {
       if (current.resolution !== "") return undefined;
       // Another instance recorded or announced an incident meanwhile: resolve that one first.
       const added = [...Object.keys(current.incidents), ...current.opening]
