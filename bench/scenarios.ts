@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { FakeAuthMethod } from "../src/fakes/auth/faults.ts";
 import type { NewAccessRequest } from "../src/fakes/auth/store.ts";
 import { World, type WorldOptions } from "../src/fakes/world.ts";
 import { CpuMeter, type CpuUse } from "./cpu.ts";
@@ -32,6 +33,34 @@ export const PAGERDUTY_RATE_PER_MINUTE = 960;
 export interface ServiceVariant {
   /** V8 flags for the service process; the shipped run flags have none. */
   readonly v8Flags?: string;
+}
+
+/** The Auth Service calls the lifecycle makes, counted per request in the details. */
+const AUTH_METHODS: readonly FakeAuthMethod[] = [
+  "GetPluginData",
+  "UpdatePluginData",
+  "GetAccessRequestsV2",
+  "ListAccessRequests",
+  "SubmitAccessReview",
+];
+
+/** Calls of each of {@link AUTH_METHODS} the fake Auth Service has answered so far. */
+function authCalls(world: World): Map<FakeAuthMethod, number> {
+  return new Map(AUTH_METHODS.map((m) => [m, world.auth.callCount(m)]));
+}
+
+/** Calls per request of each method since `before`, leaving out methods not called. */
+function authCallsPerRequest(
+  world: World,
+  before: Map<FakeAuthMethod, number>,
+  requests: number,
+): Record<string, number> {
+  const perRequest: Record<string, number> = {};
+  for (const [method, count] of authCalls(world)) {
+    const calls = count - (before.get(method) ?? 0);
+    if (calls > 0) perRequest[method] = round(calls / requests, 3);
+  }
+  return perRequest;
 }
 
 /** A request that opens one incident and is not considered for auto-approval. */
@@ -178,6 +207,8 @@ export interface BurstResult {
   /** From the service's watch opening to the last incident. */
   readonly seconds: number;
   readonly requests_per_second: number;
+  /** Auth Service calls per request, by method. */
+  readonly auth_calls_per_request: Readonly<Record<string, number>>;
   readonly cpu: CpuUse;
 }
 
@@ -198,6 +229,7 @@ export function measureBurst(
       requests: options.requests,
       seconds: round(seconds, 2),
       requests_per_second: round(options.requests / seconds, 1),
+      auth_calls_per_request: authCallsPerRequest(s.world, new Map(), options.requests),
       cpu,
     };
   });
@@ -251,6 +283,8 @@ export interface CallsResult {
   readonly calls_per_request: number;
   /** Calls per request by PagerDuty operationId. */
   readonly by_operation: Readonly<Record<string, number>>;
+  /** Auth Service calls per request, by method (the review itself is the fake's driver's). */
+  readonly auth_calls_per_request: Readonly<Record<string, number>>;
 }
 
 /**
@@ -266,7 +300,9 @@ export function measureCallsPerRequest(
     async (s) => {
       await lifecycles(s, 0, options.warmUp);
       s.world.pagerduty.clearCalls();
+      const authBefore = authCalls(s.world);
       await lifecycles(s, options.warmUp, options.requests);
+      const authPerRequest = authCallsPerRequest(s.world, authBefore, options.requests);
       const calls = s.world.pagerduty.calls;
       const byOperation: Record<string, number> = {};
       for (const call of calls) {
@@ -280,6 +316,7 @@ export function measureCallsPerRequest(
         requests: options.requests,
         calls_per_request: round(calls.length / options.requests, 3),
         by_operation: byOperation,
+        auth_calls_per_request: authPerRequest,
       };
     },
   );
