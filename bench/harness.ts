@@ -22,7 +22,11 @@ import { round } from "./stats.ts";
 
 /** How much work each scenario does. */
 export interface BenchSizes {
-  readonly latency: { readonly requests: number; readonly perSecond: number };
+  readonly latency: {
+    readonly requests: number;
+    readonly perSecond: number;
+    readonly warmUp: number;
+  };
   readonly burst: { readonly requests: number };
   readonly rateLimited: { readonly requests: number };
   readonly calls: { readonly requests: number; readonly warmUp: number };
@@ -31,7 +35,8 @@ export interface BenchSizes {
 
 /** The sizes the issue asks for. */
 export const FULL_SIZES: BenchSizes = {
-  latency: { requests: 2000, perSecond: 50 },
+  // Five seconds of warm-up at the same rate, reported apart (details.latency.warm_up).
+  latency: { requests: 2000, perSecond: 50, warmUp: 250 },
   burst: { requests: 5000 },
   rateLimited: { requests: 1000 },
   calls: { requests: 200, warmUp: 20 },
@@ -104,7 +109,10 @@ export async function runBenchmark(
   const machine = await machineInfo();
   const progress = options.progress ?? (() => {});
   const variant = { v8Flags: options.v8Flags };
-  progress(`latency: ${sizes.latency.requests} requests at ${sizes.latency.perSecond}/s`);
+  progress(
+    `latency: ${sizes.latency.requests} requests at ${sizes.latency.perSecond}/s, after ` +
+      `${sizes.latency.warmUp} to warm up`,
+  );
   const latency = await measureLatency({ ...sizes.latency, ...variant });
   progress(`burst: ${sizes.burst.requests} requests pending at start-up`);
   const burst = await measureBurst({ ...sizes.burst, ...variant });

@@ -52,7 +52,7 @@ Deno.test("formatTable aligns the columns and marks each verdict", () => {
 });
 
 const TINY: BenchSizes = {
-  latency: { requests: 10, perSecond: 100 },
+  latency: { requests: 10, perSecond: 100, warmUp: 2 },
   burst: { requests: 10 },
   rateLimited: { requests: 5 },
   calls: { requests: 3, warmUp: 1 },
@@ -78,6 +78,8 @@ Deno.test("the harness runs every scenario against the real service and reports 
   }
   assert.ok(json.latency_ms.p50 <= json.latency_ms.p95);
   assert.ok(json.latency_ms.p95 <= json.latency_ms.p99);
+  assert.equal(json.details.latency.requests, TINY.latency.requests);
+  assert.equal(json.details.latency.warm_up.requests, TINY.latency.warmUp);
   assert.equal(json.burst.requests, TINY.burst.requests);
   assert.equal(json.rate_limited.requests, TINY.rateLimited.requests);
   assert.equal(json.rate_limited.http_429, 0, "5 requests stay far below 960 per minute");

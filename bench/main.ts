@@ -39,6 +39,11 @@ console.log(
       : `; service with --v8-flags=${results.details.service_v8_flags}`),
 );
 console.log(formatTable(results.verdicts));
+const { warm_up: warmUp } = results.details.latency;
+console.log(
+  `\nLatency counts the ${results.details.latency.requests} requests after ${warmUp.requests} ` +
+    `sent first at the same rate to warm up (their p99 ${warmUp.p99} ms, max ${warmUp.max} ms).`,
+);
 const other = [
   results.details.latency.cpu,
   results.details.burst.cpu,
