@@ -2,10 +2,8 @@ import assert from "node:assert/strict";
 import type { FakePagerDuty } from "../fakes/pagerduty/mod.ts";
 import { PagerDutyClient, type PagerDutyClientOptions } from "./client.ts";
 import { PagerDutyConfigError } from "./errors.ts";
-import { fakeClock, fakeTime, withFakePagerDuty } from "./testing.ts";
+import { BOT, client, fakeClock, fakeTime, withFakePagerDuty } from "./testing.ts";
 import { PagerDutyError } from "./types.ts";
-
-const BOT = "teleport-bot@example.com";
 
 /** A small account: a bot user, Alice on call at level 1 of "Ops", service "Access Requests". */
 function seed(pd: FakePagerDuty) {
@@ -14,16 +12,6 @@ function seed(pd: FakePagerDuty) {
   const policy = pd.addEscalationPolicy({ name: "Ops", levels: [{ userIds: [alice.id] }] });
   const service = pd.addService({ name: "Access Requests", escalationPolicyId: policy.id });
   return { bot, alice, policy, service };
-}
-
-function client(pd: FakePagerDuty, options: Partial<PagerDutyClientOptions> = {}) {
-  return new PagerDutyClient({
-    apiKey: pd.apiKey,
-    userEmail: BOT,
-    baseUrl: pd.url,
-    retry: { baseDelayMs: 1 },
-    ...options,
-  });
 }
 
 Deno.test("every call carries PagerDuty's headers; only writes carry From", async () => {

@@ -1,28 +1,16 @@
 import assert from "node:assert/strict";
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import type { FakePagerDuty, RecordedCall } from "../fakes/pagerduty/mod.ts";
-import { PagerDutyClient, type PagerDutyClientOptions, RATE_WINDOW_MS } from "./client.ts";
+import { PagerDutyClient, RATE_WINDOW_MS } from "./client.ts";
 import { sleep } from "./clock.ts";
 import type { ResponseEvent, RetryEvent } from "./http.ts";
-import { fakeTime, withFakePagerDuty } from "./testing.ts";
+import { BOT, client, fakeTime, withFakePagerDuty } from "./testing.ts";
 import { PagerDutyError } from "./types.ts";
-
-const BOT = "teleport-bot@example.com";
 
 function seed(pd: FakePagerDuty) {
   pd.addUser({ name: "Teleport Bot", email: BOT });
   const policy = pd.addEscalationPolicy({ name: "Ops" });
   return pd.addService({ name: "Access Requests", escalationPolicyId: policy.id });
-}
-
-function client(pd: FakePagerDuty, options: Partial<PagerDutyClientOptions> = {}) {
-  return new PagerDutyClient({
-    apiKey: pd.apiKey,
-    userEmail: BOT,
-    baseUrl: pd.url,
-    retry: { baseDelayMs: 1 },
-    ...options,
-  });
 }
 
 /** The largest number of calls inside any window of `windowMs`. */

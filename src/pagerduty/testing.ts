@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import FakeTimers from "@sinonjs/fake-timers";
 import { FakePagerDuty, type FakePagerDutyOptions } from "../fakes/pagerduty/mod.ts";
 import type { Clock } from "./clock.ts";
+import { PagerDutyClient, type PagerDutyClientOptions } from "./client.ts";
 
 /** A fake clock (not installed globally) and its {@link Clock} view for the client. */
 export interface FakeClock {
@@ -90,4 +91,21 @@ export function fakeTime(): FakeTime {
     return await promise;
   };
   return { clock, fake, fetch: counted, drive };
+}
+
+/** The email of the bot user the client tests act as (`From`). */
+export const BOT = "teleport-bot@example.com";
+
+/** A client against the fake, acting as {@linkcode BOT}, with fast retries unless overridden. */
+export function client(
+  pd: FakePagerDuty,
+  options: Partial<PagerDutyClientOptions> = {},
+): PagerDutyClient {
+  return new PagerDutyClient({
+    apiKey: pd.apiKey,
+    userEmail: BOT,
+    baseUrl: pd.url,
+    retry: { baseDelayMs: 1 },
+    ...options,
+  });
 }
