@@ -56,6 +56,7 @@ import {
   withIncident,
   withRequestFacts,
 } from "./plugin_data.ts";
+import { modifyPluginData } from "../teleport/plugin_data.ts";
 import { namesFromAnnotation, notifyRouting } from "./routing.ts";
 
 /** Work for one request: its latest known state, and when the service first heard of it. */
@@ -97,9 +98,6 @@ export interface ProcessorOptions {
   /** Attempts at a compare-and-swap before giving up this round. */
   readonly casAttempts?: number;
 }
-
-/** Plugin data keys this service writes, expected empty when absent from what was read. */
-const OWN_KEYS = Object.keys(encodeRecord(decodeRecord(undefined)));
 
 /** The executor of lifecycle decisions. */
 export class RequestProcessor {
@@ -199,7 +197,7 @@ export class RequestProcessor {
     const targets = await this.#notifyTargets(request, log);
     const missing = servicesWithoutIncident(targets, record);
     if (missing.length > 0) {
-      ({ record, raw } = await this.#announce(request, record, raw, missing));
+      ({ record, raw } = await this.#announce(request, raw, missing));
       // Another instance resolved the request meanwhile: nothing is to be opened any more.
       if (record.resolution !== "") return;
     }
@@ -212,7 +210,7 @@ export class RequestProcessor {
         urgency: this.#o.urgency,
         priority: this.#o.priority,
       });
-      ({ record, raw } = await this.#recordIncident(request, service, incident, record, raw, log));
+      ({ record, raw } = await this.#recordIncident(request, service, incident, raw, log));
       if (record.incidents[service.id] === incident.id) {
         this.#observer.incidentCreated(
           work.source === "watch" ? (this.#now() - work.firstSeen) / 1000 : undefined,
@@ -233,7 +231,6 @@ export class RequestProcessor {
       }
       ({ record, raw } = await this.#update(
         request.id,
-        record,
         raw,
         (current) =>
           current.reviewsCount >= request.reviews.length
@@ -245,7 +242,7 @@ export class RequestProcessor {
         incidents: incidents.length,
       });
     }
-    if (action.autoApprove) await this.#autoApprove(request, record, raw, log);
+    if (action.autoApprove) await this.#autoApprove(request, raw, log);
   }
 
   /** Looks up the services to notify; names PagerDuty does not know are logged and skipped. */
@@ -292,11 +289,10 @@ export class RequestProcessor {
    */
   #announce(
     request: AccessRequest,
-    record: RequestRecord,
     raw: PluginDataMap,
     services: readonly Service[],
   ): Promise<{ record: RequestRecord; raw: PluginDataMap }> {
-    return this.#update(request.id, record, raw, (current) => {
+    return this.#update(request.id, raw, (current) => {
       if (current.resolution !== "") return undefined;
       const ids = services.map((s) => s.id)
         .filter((id) => !current.incidents[id] && !current.opening.includes(id));
@@ -310,20 +306,19 @@ export class RequestProcessor {
    * Records an incident after PagerDuty confirmed it. When another instance recorded a different
    * incident for the same service first, ours is a duplicate and is resolved; when another
    * instance resolved the request meanwhile, ours came late and is resolved with its outcome.
-   * `record` and `raw` are what this work last read or wrote: the compare-and-swap catches any
+   * `raw` is what this work last read or wrote: the compare-and-swap catches any
    * change since, so no fresh read is needed first.
    */
   async #recordIncident(
     request: AccessRequest,
     service: Service,
     incident: Incident,
-    record: RequestRecord,
     raw: PluginDataMap,
     log: Logger,
   ): Promise<{ record: RequestRecord; raw: PluginDataMap }> {
     let duplicateOf: string | undefined;
     let lateFor: { resolution: Exclude<Resolution, "">; reason: string } | undefined;
-    let result = await this.#update(request.id, record, raw, (current) => {
+    let result = await this.#update(request.id, raw, (current) => {
       const existing = current.incidents[service.id];
       if (existing === incident.id) return undefined;
       if (existing) {
@@ -402,7 +397,7 @@ export class RequestProcessor {
     const handled = new Set([...Object.keys(incidents), ...record.opening]);
     const reviews = work.kind === "put" ? work.request.reviews.length : record.reviewsCount;
     // Against the record read at the start: the compare-and-swap catches any change since.
-    await this.#update(requestId, record, raw, (current) => {
+    await this.#update(requestId, raw, (current) => {
       if (current.resolution !== "") return undefined;
       // Another instance recorded or announced an incident meanwhile: resolve that one first.
       const added = [...Object.keys(current.incidents), ...current.opening]
@@ -465,7 +460,6 @@ export class RequestProcessor {
 
   async #autoApprove(
     request: AccessRequest,
-    record: RequestRecord,
     raw: PluginDataMap,
     log: Logger,
   ): Promise<void> {
@@ -483,7 +477,6 @@ export class RequestProcessor {
       if (FINAL_REFUSALS.has(verdict.reason)) {
         await this.#update(
           request.id,
-          record,
           raw,
           (current) =>
             current.autoApproval !== "" ? undefined : { ...current, autoApproval: "not_eligible" },
@@ -510,7 +503,6 @@ export class RequestProcessor {
     log.info("Auto-approved: {reason}", { reason, outcome });
     await this.#update(
       request.id,
-      record,
       raw,
       (current) =>
         current.autoApproval === "approved" ? undefined : { ...current, autoApproval: "approved" },
@@ -541,44 +533,29 @@ export class RequestProcessor {
   }
 
   /** Reads the record fresh and applies `change` with compare-and-swap. */
-  async #modify(
+  #modify(
     requestId: string,
     change: (current: RequestRecord) => RequestRecord | undefined,
   ): Promise<{ record: RequestRecord; raw: PluginDataMap }> {
-    const { record, raw } = await this.#read(requestId);
-    return this.#update(requestId, record, raw, change);
+    return this.#update(requestId, undefined, change);
   }
 
   /**
-   * Applies `change` to the record last read (`raw`) with compare-and-swap; on a conflict,
-   * re-reads and tries again. `change` returning undefined means nothing to write.
+   * Applies `change` with compare-and-swap, starting from `raw` (the data this work last read or
+   * wrote; undefined reads it first); on a conflict, re-reads and tries again. `change` returning
+   * undefined means nothing to write. Keys of other writers are kept.
    */
   async #update(
     requestId: string,
-    record: RequestRecord,
-    raw: PluginDataMap,
+    raw: PluginDataMap | undefined,
     change: (current: RequestRecord) => RequestRecord | undefined,
   ): Promise<{ record: RequestRecord; raw: PluginDataMap }> {
-    const attempts = this.#o.casAttempts ?? 8;
-    for (let attempt = 1;; attempt++) {
-      const next = change(record);
-      if (next === undefined) return { record, raw };
-      const set = encodeRecord(next);
-      // Expect exactly what was read; our keys that were absent must still be absent.
-      const expect: Record<string, string> = Object.fromEntries(OWN_KEYS.map((k) => [k, ""]));
-      Object.assign(expect, raw);
-      try {
-        await this.#o.auth.updatePluginData(requestId, PLUGIN_NAME, set, expect);
-        const written = { ...raw, ...set };
-        for (const [k, v] of Object.entries(set)) if (v === "") delete written[k];
-        return { record: next, raw: written };
-      } catch (error) {
-        if (!(error instanceof TeleportError && error.kind === "compare_failed")) throw error;
-        if (attempt >= attempts) throw error;
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(1000, 2 ** attempt)));
-        ({ record, raw } = await this.#read(requestId));
-      }
-    }
+    const result = await modifyPluginData(this.#o.auth, requestId, PLUGIN_NAME, (current) => {
+      const next = change(decodeRecord(current));
+      return next && { ...current, ...encodeRecord(next) };
+    }, { known: raw, maxAttempts: this.#o.casAttempts ?? 8 });
+    const data = result.data ?? {};
+    return { record: decodeRecord(data), raw: data };
   }
 }
 

@@ -29,6 +29,8 @@ export interface ModifyOptions {
   readonly random?: () => number;
   /** Stops retrying (the last conflict is thrown). */
   readonly signal?: AbortSignal;
+  /** Data the caller already read (or wrote): the first attempt uses it instead of reading. */
+  readonly known?: PluginDataMap;
 }
 
 /** What {@linkcode modifyPluginData} did. */
@@ -81,7 +83,9 @@ export async function modifyPluginData(
     options.random,
   );
   for (let attempt = 1;; attempt++) {
-    const current = await store.getPluginData(requestId, plugin);
+    const current = attempt === 1 && options.known !== undefined
+      ? options.known
+      : await store.getPluginData(requestId, plugin);
     const next = update(current);
     if (next === undefined) return { data: current, written: false, attempts: attempt };
     const { set, expect } = casArguments(current, next);

@@ -83,3 +83,24 @@ Deno.test("errors other than conflicts are not retried", async () => {
   );
   assert.equal(h.auth.callCount("UpdatePluginData"), 1);
 });
+
+Deno.test("known data saves the first read; a stale copy is caught and re-read", async () => {
+  await using h = await startHarness();
+  const { id } = h.auth.createAccessRequest({ user: "alice@example.com" });
+  await modifyPluginData(h.client, id, "pagerduty", () => ({ count: "1" }));
+  const reads = h.auth.callCount("GetPluginData");
+  const fresh = await modifyPluginData(h.client, id, "pagerduty", () => ({ count: "2" }), {
+    known: { count: "1" },
+  });
+  assert.equal(fresh.attempts, 1);
+  assert.equal(h.auth.callCount("GetPluginData"), reads, "no read when the known data is current");
+  const stale = await modifyPluginData(
+    h.client,
+    id,
+    "pagerduty",
+    (current) => ({ count: String(Number(current?.count) + 1) }),
+    { known: { count: "1" } },
+  );
+  assert.equal(stale.attempts, 2);
+  assert.deepEqual(h.auth.pluginData(id, "pagerduty"), { count: "3" });
+});
