@@ -114,7 +114,7 @@ Deno.test("the demo plays every step and prints only what happened on the fakes"
   assert.match(section(out, 8), /resolution=expired/);
 
   // The summary is what the fakes hold.
-  assert.match(out, /PagerDuty incidents +4 opened, 4 resolved, 0 open; 5 notes/);
+  assert.match(out, /PagerDuty incidents +4 opened, 4 resolved, 0 open; 8 notes/);
   assert.match(out, /Teleport requests +4 created: approved 2, deleted 1, denied 1/);
   assert.match(out, /Auto-approvals +1 /);
   assert.match(out, /✓ All 8 steps happened as expected/);

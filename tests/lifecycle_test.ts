@@ -111,7 +111,7 @@ Deno.test("every listed service gets its own incident; unknown services are skip
   });
 });
 
-Deno.test("approval adds one note with the outcome and resolves the incident", async () => {
+Deno.test("approval adds the review's note, then the outcome's, and resolves the incident", async () => {
   await withService({}, async (world) => {
     const request = createRequest(world);
     await incidentOf(world, request.id);
@@ -122,10 +122,10 @@ Deno.test("approval adds one note with the outcome and resolves the incident", a
     });
     const incident = await resolvedIncident(world, request.id);
     const notes = notesOf(incident);
-    assert.equal(notes.length, 1, "review and outcome share one note");
+    assert.equal(notes.length, 2, "one note for the review, one for the outcome, as in Go");
     assert.match(notes[0], /carol@example.com reviewed the request/);
     assert.match(notes[0], /Resolution: APPROVED/);
-    assert.match(notes[0], /Access request has been approved\nReason: okay/);
+    assert.match(notes[1], /^Access request has been approved\nReason: okay/);
     assert.match(incident.resolution ?? "", /Access request has been approved/);
     const data = record(world, request.id);
     assert.equal(data.resolution, "approved");
@@ -165,10 +165,10 @@ Deno.test("with thresholds of two, each review is noted and the second resolves"
       world.auth.review(request.id, { author: "dave@example.com", decision, reason: "finally" });
       const resolved = await resolvedIncident(world, request.id);
       const notes = notesOf(resolved);
-      assert.equal(notes.length, 2);
+      assert.equal(notes.length, 3, "two review notes and the outcome's");
       assert.match(notes[1], /dave@example.com reviewed the request/);
       const word = decision === "APPROVED" ? "approved" : "denied";
-      assert.match(notes[1], new RegExp(`Access request has been ${word}\nReason: finally`));
+      assert.match(notes[2], new RegExp(`^Access request has been ${word}\nReason: finally`));
       assert.equal(record(world, request.id).reviewsCount, 2);
     }
   });

@@ -16,12 +16,25 @@ import type {
   AuthClient,
 } from "../teleport/types.ts";
 import { sleep } from "../teleport/backoff.ts";
-import { decodeRecord, mayHaveIncident, PLUGIN_NAME } from "./plugin_data.ts";
-import { mergeWork, type ProcessorOptions, RequestProcessor, type Work } from "./processor.ts";
-import { defaultRetryDelay, KeyedQueue } from "./queue.ts";
+import { PagerDutyError } from "../pagerduty/types.ts";
+import { TeleportError } from "../teleport/types.ts";
+import { NO_OBSERVER } from "./observer.ts";
+import { decodeRecord, mayHaveIncident, PLUGIN_NAME, type ScheduledJob } from "./plugin_data.ts";
+import { type ProcessorDeps, RequestProcessor } from "./processor.ts";
+import { defaultRetryDelay, KeyedQueue, mergeWork, type Work } from "./queue.ts";
+import { changeRecord, type ExecutorDeps, LeaseBusyError } from "./run.ts";
+import { addJob, type JobHandlers, nextDueAt } from "./scheduled.ts";
+import { WakeTimers } from "./wake_timers.ts";
 
-/** What the lifecycle needs beyond the processor's options. */
-export interface LifecycleOptions extends Omit<ProcessorOptions, "rules"> {
+/** What the lifecycle needs beyond the rule cache it keeps itself. */
+export interface LifecycleOptions extends
+  Omit<
+    ExecutorDeps,
+    "rules" | "observer" | "now" | "clock" | "instanceId" | "casAttempts"
+  >,
+  Partial<Pick<ExecutorDeps, "observer" | "now" | "clock" | "instanceId" | "casAttempts">> {
+  /** Handlers of scheduled jobs by kind. */
+  readonly jobHandlers?: JobHandlers;
   /** Requests handled in parallel. */
   readonly concurrency: number;
   /** Retry delay after the n-th failure of a request's work. */
@@ -45,27 +58,85 @@ export class Lifecycle {
   readonly #rules = new Map<string, AccessMonitoringRule>();
   readonly #queue: KeyedQueue<Work>;
   readonly #processor: RequestProcessor;
-  readonly #now: () => number;
+  readonly #deps: ProcessorDeps;
+  readonly #wakeTimers: WakeTimers;
+  /** Requests whose permanent failure was reported, so it is said once per request. */
+  readonly #reported = new Set<string>();
 
   /** Creates a lifecycle; nothing runs until events arrive. */
   constructor(options: LifecycleOptions) {
     this.#options = options;
-    this.#now = options.now ?? (() => performance.now());
-    this.#processor = new RequestProcessor({ ...options, rules: () => this.#rules.values() });
+    this.#deps = {
+      ...options,
+      rules: () => this.#rules.values(),
+      observer: options.observer ?? NO_OBSERVER,
+      now: options.now ?? (() => performance.now()),
+      clock: options.clock ?? (() => Date.now()),
+      instanceId: options.instanceId ?? crypto.randomUUID(),
+      casAttempts: options.casAttempts ?? 8,
+      jobHandlers: options.jobHandlers ?? {},
+    };
+    this.#processor = new RequestProcessor(this.#deps);
+    this.#wakeTimers = new WakeTimers(this.#deps.clock, (id) => this.wake(id));
     this.#queue = new KeyedQueue<Work>({
       concurrency: options.concurrency,
-      handle: (id, work, attempt) => this.#processor.process(id, work, attempt),
+      handle: (id, work, attempt) => this.#handle(id, work, attempt),
       merge: mergeWork,
       retryDelayMs: options.retryDelayMs,
       onFailure: (id, error, attempt, retryInMs) => {
-        options.observer?.handlerError(stageOf(error));
-        log.with({ request_id: id }).warn(
+        const busy = error instanceof LeaseBusyError;
+        if (!busy) this.#deps.observer.handlerError(stageOf(error));
+        log.with({ request_id: id })[busy ? "debug" : "warn"](
           "Handling the request failed (attempt {attempt}); retrying in {retry_ms} ms: {error}",
           { attempt, retry_ms: retryInMs, error: messageOf(error) },
         );
       },
+      isPermanent: isPermanentFailure,
+      onGiveUp: (id, error) => {
+        this.#deps.observer.handlerError(stageOf(error));
+        if (this.#reported.has(id)) return;
+        this.#reported.add(id);
+        log.with({ request_id: id }).error(
+          "Handling the request failed and retrying cannot fix it; it is tried again when the request changes or at the next reconciliation: {error}",
+          { error: messageOf(error) },
+        );
+      },
       onDepth: options.onQueueDepth,
     });
+  }
+
+  async #handle(requestId: string, work: Work, attempt: number): Promise<void> {
+    const dueAt = await this.#processor.process(requestId, work, attempt);
+    this.#reported.delete(requestId);
+    this.#wakeTimers.set(requestId, dueAt);
+  }
+
+  /** Queues the request so its due scheduled jobs run; never blocks the caller. */
+  wake(requestId: string): void {
+    this.#queue.submit(requestId, {
+      kind: "wake",
+      firstSeen: this.#deps.now(),
+      source: "schedule",
+    });
+  }
+
+  /**
+   * Persists `job` in the request's record (a no-op when a job with its ID is waiting or was
+   * done), and wakes the request when it is due. Resolves only once the job is stored, so a
+   * caller may acknowledge it to the outside world.
+   */
+  async scheduleJob(requestId: string, job: ScheduledJob): Promise<"accepted" | "duplicate"> {
+    const { outcome } = await changeRecord(
+      this.#deps,
+      requestId,
+      undefined,
+      (current) => addJob(current, job),
+    );
+    if (outcome === "accepted") {
+      if (job.dueAt <= this.#deps.clock()) this.wake(requestId);
+      else this.#wakeTimers.set(requestId, job.dueAt, { keepEarlier: true });
+    }
+    return outcome;
   }
 
   /** Requests waiting and running now. */
@@ -75,7 +146,7 @@ export class Lifecycle {
 
   /** Queues a watch event or a resync finding; never blocks the caller. */
   handleRequestEvent(event: AccessRequestEvent, source: "watch" | "resync"): void {
-    const firstSeen = this.#now();
+    const firstSeen = this.#deps.now();
     if (event.type === "put") {
       this.#queue.submit(event.request.id, {
         kind: "put",
@@ -113,12 +184,15 @@ export class Lifecycle {
     const auth = this.#options.auth;
     // Listed before the requests: a record whose request is missing from the later listing
     // belongs to a deleted request (plugin data can only be created for an existing request).
-    const unfinished = (await auth.listPluginData(PLUGIN_NAME))
-      .filter((r) => {
-        const record = decodeRecord(r.data);
-        return record.resolution === "" && mayHaveIncident(record);
-      })
-      .map((r) => r.requestId);
+    const unfinished: string[] = [];
+    const kinds = Object.keys(this.#deps.jobHandlers);
+    for (const { requestId, data } of await auth.listPluginData(PLUGIN_NAME)) {
+      const record = decodeRecord(data);
+      if (record.resolution === "" && mayHaveIncident(record)) unfinished.push(requestId);
+      // Jobs of requests decided or deleted are found here, after a restart too.
+      const dueAt = nextDueAt(record, kinds);
+      if (dueAt !== undefined) this.#wakeTimers.set(requestId, dueAt, { keepEarlier: true });
+    }
     const list = this.#options.listRequests ?? ((a) => a.listAccessRequests());
     const listed = new Set<string>();
     let requests = 0;
@@ -178,8 +252,16 @@ export class Lifecycle {
 
   /** Stops taking work and waits for running work to finish. */
   close(): Promise<void> {
+    this.#wakeTimers.clear();
     return this.#queue.close();
   }
+}
+
+/** A missing permission: retrying the same work cannot fix it. */
+function isPermanentFailure(error: unknown): boolean {
+  if (error instanceof TeleportError) return error.kind === "permission_denied";
+  if (error instanceof PagerDutyError) return error.status === 401 || error.status === 403;
+  return false;
 }
 
 function messageOf(error: unknown): string {

@@ -86,17 +86,14 @@ export function outcomeText(resolution: Exclude<Resolution, "">, reason: string)
   return lines.join("\n");
 }
 
-/**
- * One note for the new reviews and, when the request is decided, its outcome: a request
- * approved by one review costs one note, not two.
- */
-export function noteContent(
-  reviews: readonly AccessReview[],
-  outcome: { resolution: Exclude<Resolution, "">; reason: string } | undefined,
-): string {
-  const parts = reviews.map(reviewText);
-  if (outcome) parts.push(outcomeText(outcome.resolution, outcome.reason));
-  return clip(parts.join("\n\n"), MAX_NOTE);
+/** The note for one review, as the Go plugin posts it: one note per review. */
+export function reviewNote(review: AccessReview): string {
+  return clip(reviewText(review), MAX_NOTE);
+}
+
+/** The note stating how the request ended, posted on its own after the review notes. */
+export function outcomeNote(resolution: Exclude<Resolution, "">, reason: string): string {
+  return clip(outcomeText(resolution, reason), MAX_NOTE);
 }
 
 /** The review reason the service gives when it approves an on-call requester. */

@@ -5,8 +5,9 @@ import {
   incidentDetails,
   incidentKey,
   incidentTitle,
-  noteContent,
+  outcomeNote,
   requestLink,
+  reviewNote,
 } from "./messages.ts";
 
 Deno.test("the incident key is the Go plugin's", () => {
@@ -56,18 +57,19 @@ Deno.test("the body carries every fact a responder needs", () => {
   }
 });
 
-Deno.test("one note carries new reviews and the outcome", () => {
-  const note = noteContent([makeReview({ reason: "finally okay" })], {
-    resolution: "approved",
-    reason: "finally okay",
-  });
-  assert.match(note, /bob@example.com reviewed the request at 2026-11-25T10:05:00Z\./);
-  assert.match(note, /Resolution: APPROVED\./);
-  assert.match(note, /Access request has been approved\nReason: finally okay$/);
+Deno.test("a review and the outcome are separate notes, as the Go plugin posts them", () => {
+  const review = reviewNote(makeReview({ reason: "finally okay" }));
+  assert.match(review, /^bob@example.com reviewed the request at /);
+  assert.match(review, /Resolution: APPROVED\./);
+  assert.doesNotMatch(review, /Access request has been/);
+  assert.match(
+    outcomeNote("approved", "finally okay"),
+    /^Access request has been approved\nReason: finally okay$/,
+  );
 });
 
 Deno.test("hostile lengths are clipped", () => {
-  const note = noteContent([makeReview({ reason: "x".repeat(50_000) })], undefined);
+  const note = reviewNote(makeReview({ reason: "x".repeat(50_000) }));
   assert.ok(note.length <= 10_000);
   assert.ok(incidentTitle(makeRequest({ roles: Array(500).fill("role") })).length <= 255);
 });

@@ -17,6 +17,35 @@ export type Resolution = "" | "approved" | "denied" | "expired" | "promoted";
 /** Outcome of the auto-approval attempt, once one has been made. */
 export type AutoApprovalRecord = "" | "approved" | "not_eligible";
 
+/**
+ * Which instance is working on the request, and until when (key `lease`, `<instance>@<ms>`).
+ * Side effects in PagerDuty happen only under a lease, so two replicas never post the same note.
+ */
+export interface Lease {
+  readonly holder: string;
+  /** Wall-clock milliseconds after which another instance may take over. */
+  readonly until: number;
+}
+
+/** A note about to be posted (key `posting`): a review's (1-based position) or the outcome. */
+export type PostingMarker = { readonly kind: "review"; readonly index: number } | {
+  readonly kind: "outcome";
+};
+
+/**
+ * Work due at a time, kept with the request so it survives restarts (key `scheduled`, JSON):
+ * a lock that falls due, a responder's decision acknowledged but not yet carried out. `data` is
+ * the job's own, read back by its handler as untrusted input.
+ */
+export interface ScheduledJob {
+  /** Unique per request; also what makes scheduling the same job twice a no-op. */
+  readonly id: string;
+  readonly kind: string;
+  /** Wall-clock milliseconds. */
+  readonly dueAt: number;
+  readonly data: Readonly<Record<string, string>>;
+}
+
 /** Decoded plugin data of one request. */
 export interface RequestRecord {
   /** The first incident opened for the request (Go key `incident_id`). */
@@ -42,6 +71,16 @@ export interface RequestRecord {
    * by its key and resolved when the request ends.
    */
   readonly opening: readonly string[];
+  /** The instance holding the request's work, if any (key `lease`). */
+  readonly lease: Lease | undefined;
+  /** A note that may have been posted without being recorded (key `posting`). */
+  readonly posting: PostingMarker | undefined;
+  /** Whether the outcome note is on every incident (key `outcome_noted`). */
+  readonly outcomeNoted: boolean;
+  /** Jobs waiting for their time (key `scheduled`). */
+  readonly scheduled: readonly ScheduledJob[];
+  /** IDs of the latest jobs carried out, so a repeated one is recognised (key `jobs_done`). */
+  readonly jobsDone: readonly string[];
 }
 
 /** A record with nothing in it: what a request without plugin data decodes to. */
@@ -58,7 +97,15 @@ export const EMPTY_RECORD: RequestRecord = Object.freeze({
   resolveReason: "",
   autoApproval: "",
   opening: Object.freeze([]),
+  lease: undefined,
+  posting: undefined,
+  outcomeNoted: false,
+  scheduled: Object.freeze([]),
+  jobsDone: Object.freeze([]),
 });
+
+/** How many finished job IDs are remembered per request. */
+export const JOBS_DONE_KEPT = 32;
 
 const RESOLUTIONS: readonly Resolution[] = ["", "approved", "denied", "expired", "promoted"];
 
@@ -89,7 +136,51 @@ export function decodeRecord(data: PluginDataMap | undefined): RequestRecord {
       ? autoApproval
       : "",
     opening: data.opening ? data.opening.split(",").filter((id) => id !== "") : [],
+    lease: parseLease(data.lease),
+    posting: parsePosting(data.posting),
+    outcomeNoted: data.outcome_noted === "true",
+    scheduled: parseJobs(data.scheduled),
+    jobsDone: data.jobs_done ? data.jobs_done.split(",").filter((id) => id !== "") : [],
   };
+}
+
+function parseLease(text: string | undefined): Lease | undefined {
+  const match = /^(.+)@(\d{1,15})$/.exec(text ?? "");
+  return match ? { holder: match[1], until: Number(match[2]) } : undefined;
+}
+
+function parsePosting(text: string | undefined): PostingMarker | undefined {
+  if (text === "outcome") return { kind: "outcome" };
+  const match = /^review:([1-9]\d{0,5})$/.exec(text ?? "");
+  return match ? { kind: "review", index: Number(match[1]) } : undefined;
+}
+
+function encodePosting(marker: PostingMarker | undefined): string {
+  if (!marker) return "";
+  return marker.kind === "outcome" ? "outcome" : `review:${marker.index}`;
+}
+
+/** Jobs as stored; a malformed entry is dropped rather than failing the whole record. */
+function parseJobs(text: string | undefined): ScheduledJob[] {
+  if (!text) return [];
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((item): ScheduledJob[] => {
+    if (typeof item !== "object" || item === null) return [];
+    const { id, kind, dueAt, data } = item as Record<string, unknown>;
+    if (typeof id !== "string" || id === "" || typeof kind !== "string" || kind === "") return [];
+    if (typeof dueAt !== "number" || !Number.isFinite(dueAt)) return [];
+    if (typeof data !== "object" || data === null || Array.isArray(data)) return [];
+    const fields = Object.entries(data).filter((e): e is [string, string] =>
+      typeof e[1] === "string"
+    );
+    return [{ id, kind, dueAt, data: Object.fromEntries(fields) }];
+  });
 }
 
 function parseIncidents(text: string | undefined): Record<string, string> {
@@ -128,6 +219,11 @@ export function encodeRecord(record: RequestRecord): Record<string, string> {
     incidents,
     auto_approval: record.autoApproval,
     opening: record.opening.join(","),
+    lease: record.lease ? `${record.lease.holder}@${Math.floor(record.lease.until)}` : "",
+    posting: encodePosting(record.posting),
+    outcome_noted: record.outcomeNoted ? "true" : "",
+    scheduled: record.scheduled.length > 0 ? JSON.stringify(record.scheduled) : "",
+    jobs_done: record.jobsDone.join(","),
   };
 }
 

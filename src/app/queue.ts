@@ -10,6 +10,32 @@
  * @module
  */
 
+import type { AccessRequest } from "../teleport/types.ts";
+
+/** Work for one request: its latest known state, and when the service first heard of it. */
+export type Work =
+  | {
+    readonly kind: "put";
+    readonly request: AccessRequest;
+    readonly firstSeen: number;
+    /** Live watch event, or found by a resync/reconciliation. */
+    readonly source: "watch" | "resync";
+  }
+  | { readonly kind: "delete"; readonly firstSeen: number; readonly source: "watch" | "resync" }
+  /** A scheduled job fell due: the request is read fresh from Teleport. */
+  | { readonly kind: "wake"; readonly firstSeen: number; readonly source: "schedule" };
+
+/**
+ * Newer work replaces older, except that a deletion is final and a wake-up adds nothing to
+ * work that already carries the request's state (every run also runs due jobs); the earliest
+ * sighting is kept.
+ */
+export function mergeWork(older: Work, newer: Work): Work {
+  const firstSeen = Math.min(older.firstSeen, newer.firstSeen);
+  if (older.kind === "delete" || newer.kind === "wake") return { ...older, firstSeen };
+  return { ...newer, firstSeen };
+}
+
 /** How the queue runs and retries work. */
 export interface KeyedQueueOptions<T> {
   /** Keys processed at once. */
@@ -22,6 +48,13 @@ export interface KeyedQueueOptions<T> {
   readonly retryDelayMs?: (attempt: number) => number;
   /** Told about every failure and when the retry will run. */
   readonly onFailure?: (key: string, error: unknown, attempt: number, retryInMs: number) => void;
+  /**
+   * Failures that retrying cannot fix (a missing permission): not retried; the work runs again
+   * only when newer work for the key arrives.
+   */
+  readonly isPermanent?: (error: unknown) => boolean;
+  /** Told about a failure that is not retried. */
+  readonly onGiveUp?: (key: string, error: unknown, attempt: number) => void;
   /** Told whenever the number of waiting or running keys changes. */
   readonly onDepth?: (waiting: number, running: number) => void;
 }
@@ -131,6 +164,9 @@ export class KeyedQueue<T> {
     slot.running = false;
     this.#running--;
     if (error === undefined) {
+      slot.attempt = 0;
+    } else if (this.#options.isPermanent?.(error)) {
+      this.#options.onGiveUp?.(key, error, slot.attempt);
       slot.attempt = 0;
     } else if (!this.#closed) {
       // Newer work carries the newer state and replaces the failed item; otherwise retry it.

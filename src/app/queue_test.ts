@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import FakeTimers from "@sinonjs/fake-timers";
-import { KeyedQueue } from "./queue.ts";
+import { KeyedQueue, mergeWork, type Work } from "./queue.ts";
+import { makeRequest } from "../../tests/fixtures.ts";
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
@@ -143,4 +144,37 @@ Deno.test("close abandons newer work for a running key instead of waiting for it
   await closed;
   assert.deepEqual(seen, ["first"]);
   assert.equal(queue.waiting + queue.running, 0);
+});
+
+Deno.test("a failure retrying cannot fix is reported once and not retried", async () => {
+  const given: string[] = [];
+  let calls = 0;
+  const queue = new KeyedQueue<string>({
+    concurrency: 1,
+    handle: () => {
+      calls++;
+      return Promise.reject(new Error("permission denied"));
+    },
+    retryDelayMs: () => 1,
+    isPermanent: (error) => error instanceof Error && /permission/.test(error.message),
+    onGiveUp: (key) => given.push(key),
+  });
+  queue.submit("r", "x");
+  await queue.idle();
+  assert.equal(calls, 1);
+  assert.deepEqual(given, ["r"]);
+  queue.submit("r", "newer work runs again");
+  await queue.idle();
+  assert.equal(calls, 2);
+});
+
+Deno.test("a wake-up merged into waiting work keeps that work's state; a deletion stays final", () => {
+  const request = makeRequest();
+  const put: Work = { kind: "put", request, firstSeen: 5, source: "watch" };
+  const wake: Work = { kind: "wake", firstSeen: 3, source: "schedule" };
+  const del: Work = { kind: "delete", firstSeen: 9, source: "watch" };
+  assert.deepEqual(mergeWork(put, wake), { ...put, firstSeen: 3 });
+  assert.deepEqual(mergeWork(wake, put), { ...put, firstSeen: 3 });
+  assert.deepEqual(mergeWork(del, put), { ...del, firstSeen: 5 });
+  assert.deepEqual(mergeWork(put, del), { ...del, firstSeen: 5 });
 });

@@ -12,6 +12,7 @@ import type { Config } from "../config/types.ts";
 import { Health } from "../http/health.ts";
 import { Metrics } from "../http/metrics.ts";
 import { startHttpServer } from "../http/server.ts";
+import { metricsObserver, pagerDutyTelemetry } from "../http/telemetry.ts";
 import { PagerDutyClient } from "../pagerduty/client.ts";
 import { PagerDutyError } from "../pagerduty/types.ts";
 import { TeleportClient } from "../teleport/client.ts";
@@ -20,7 +21,6 @@ import { IdentitySource } from "../teleport/identity_source.ts";
 import type { ClusterInfo } from "../teleport/types.ts";
 import { Watcher, type WatcherStatus } from "../teleport/watcher.ts";
 import { Lifecycle } from "./lifecycle.ts";
-import type { LifecycleObserver } from "./observer.ts";
 
 const log = getLogger(["teleport-pagerduty", "service"]);
 
@@ -143,23 +143,7 @@ async function start(
     timeoutMs: config.pagerduty.requestTimeoutMs,
     maxRequestsPerMinute: config.pagerduty.maxRequestsPerMinute,
     signal: stop.signal,
-    onResponse: (e) => {
-      metrics.pagerDutyRequest(e.operation, e.status === 0 ? "network_error" : e.status);
-      if (e.status > 0 && e.status < 500 && e.status !== 429) health.pagerDutySucceeded();
-      else health.pagerDutyFailed(`status ${e.status || "network error"} on ${e.operation}`);
-    },
-    onRetry: (e) =>
-      metrics.pagerDutyRetry(
-        e.operation,
-        e.reason === 429
-          ? "rate_limited"
-          : e.reason === "timeout"
-          ? "timeout"
-          : e.reason === "network"
-          ? "network_error"
-          : "server_error",
-      ),
-    onRateLimitWait: (ms) => metrics.pagerDutyRateLimitWaited(ms / 1000),
+    ...pagerDutyTelemetry(metrics, health),
   });
   pd.client = pagerduty;
   await checkPagerDuty(pagerduty);
@@ -217,19 +201,14 @@ async function start(
       lifecycle.handleRuleEvent(event);
     },
     onRules: (rules) => lifecycle.setRules(rules),
-    onReady: (info) => {
+    onReady: () => {
       health.watchEstablished();
       // Requests decided or deleted while the service was away are not pending any more.
       lifecycle.reconcileUntilDone(stop.signal, { decidedOnly: true });
-      log.info("Watching access requests ({reason}; kinds {kinds})", {
-        reason: info.reason,
-        kinds: info.kinds.join(", "),
-      });
     },
     onDisconnect: (error) => {
       health.watchLost(error.message);
       metrics.teleportWatchReconnected(error.kind);
-      log.warn("Lost the watch on Teleport, reconnecting: {error}", { error: error.message });
     },
     onResync: (requests) => log.info("Resynced {requests} pending request(s)", { requests }),
   });
@@ -293,18 +272,4 @@ async function closeWithin(lifecycle: Lifecycle, ms: number): Promise<void> {
       ms,
     });
   }
-}
-
-/** Feeds lifecycle events into the Prometheus metrics. */
-export function metricsObserver(metrics: Metrics): LifecycleObserver {
-  return {
-    incidentCreated: (seconds) => {
-      metrics.incidentCreated();
-      if (seconds !== undefined) metrics.observeRequestToIncident(seconds);
-    },
-    noteAdded: (reason) => metrics.incidentNoteAdded(reason),
-    incidentResolved: (resolution) => metrics.incidentResolved(resolution),
-    autoApproval: (outcome) => metrics.autoApproval(outcome),
-    handlerError: (stage) => metrics.handlerError(stage),
-  };
 }

@@ -46,6 +46,9 @@ const SHOWN_KEYS = [
   "resolve_reason",
 ];
 
+/** The executor's bookkeeping (leases, note markers): not shown, since nothing happens by them. */
+const HIDDEN_KEYS = ["lease", "posting", "outcome_noted", "jobs_done"];
+
 /** Long values (a review reason copied into `resolve_reason`) are cut in the timeline. */
 const MAX_VALUE = 48;
 
@@ -164,8 +167,9 @@ export class Timeline {
     const before = this.#pluginData.get(change.resource) ?? {};
     this.#pluginData.set(change.resource, change.data);
     const changed = Object.keys(change.set).filter((key) =>
-      (change.data[key] ?? "") !== (before[key] ?? "")
+      (change.data[key] ?? "") !== (before[key] ?? "") && !HIDDEN_KEYS.includes(key)
     );
+    if (changed.length === 0) return;
     const shown = SHOWN_KEYS.filter((key) => changed.includes(key))
       .map((key) => `${key}=${clip(change.data[key] ?? "(deleted)", MAX_VALUE)}`);
     const others = changed.filter((key) => !SHOWN_KEYS.includes(key));

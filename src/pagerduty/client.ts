@@ -24,6 +24,7 @@ import { paginate } from "./paging.ts";
 import { SlidingWindowLimiter } from "./rate_limiter.ts";
 import { DEFAULT_RETRY, type RetryOptions } from "./retry.ts";
 import {
+  type CallOptions,
   type Incident,
   type NewIncident,
   type Note,
@@ -222,7 +223,7 @@ export class PagerDutyClient implements PagerDutyApi {
    * Opens an incident. When PagerDuty refuses it because an incident with the same key is
    * already open in the service (a retried create), returns that incident instead.
    */
-  async createIncident(incident: NewIncident): Promise<Incident> {
+  async createIncident(incident: NewIncident, options: CallOptions = {}): Promise<Incident> {
     const priorityId = incident.priority === undefined
       ? undefined
       : await this.#priorityId(incident.priority);
@@ -248,7 +249,7 @@ export class PagerDutyClient implements PagerDutyApi {
           body,
           from: true,
           idempotency: "idempotent",
-        }),
+        }, options.signal),
       );
     } catch (error) {
       if (
@@ -293,7 +294,7 @@ export class PagerDutyClient implements PagerDutyApi {
   }
 
   /** Adds a note; see the module comment for why it is rarely repeated. */
-  async addNote(incidentId: string, content: string): Promise<Note> {
+  async addNote(incidentId: string, content: string, options: CallOptions = {}): Promise<Note> {
     return readNote(
       await this.#call({
         method: "POST",
@@ -302,7 +303,7 @@ export class PagerDutyClient implements PagerDutyApi {
         body: { note: { content } },
         from: true,
         idempotency: "not-idempotent",
-      }),
+      }, options.signal),
     );
   }
 
@@ -313,7 +314,11 @@ export class PagerDutyClient implements PagerDutyApi {
   }
 
   /** Resolves the incident; an incident already resolved counts as success. */
-  async resolveIncident(incidentId: string, resolution?: string): Promise<Incident> {
+  async resolveIncident(
+    incidentId: string,
+    resolution?: string,
+    options: CallOptions = {},
+  ): Promise<Incident> {
     try {
       return readIncident(
         await this.#call({
@@ -329,7 +334,7 @@ export class PagerDutyClient implements PagerDutyApi {
           },
           from: true,
           idempotency: "idempotent",
-        }),
+        }, options.signal),
       );
     } catch (error) {
       // 1001 is "Incident Already Resolved"; other 400s may mean the same, so look.
@@ -418,7 +423,11 @@ export class PagerDutyClient implements PagerDutyApi {
     return this.#call({ method: "GET", template, path, idempotency: "idempotent" });
   }
 
-  #call(spec: Omit<RequestSpec, "signal">): Promise<HttpResult> {
-    return this.#transport.request({ ...spec, signal: this.#signal });
+  #call(spec: Omit<RequestSpec, "signal">, signal?: AbortSignal): Promise<HttpResult> {
+    const signals = [this.#signal, signal].filter((s): s is AbortSignal => s !== undefined);
+    return this.#transport.request({
+      ...spec,
+      signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
+    });
   }
 }

@@ -69,6 +69,13 @@ export interface Note {
 }
 
 /** The PagerDuty operations the request lifecycle needs. */
+/** Per-call options of the writing calls. */
+export interface CallOptions {
+  /** Aborts the call (and its retries), in addition to the client's own signal. */
+  readonly signal?: AbortSignal;
+}
+
+/** The PagerDuty calls the service makes. */
 export interface PagerDutyApi {
   /** The service whose name equals `name` ignoring case, or undefined. */
   findServiceByName(name: string): Promise<Service | undefined>;
@@ -79,15 +86,19 @@ export interface PagerDutyApi {
   /** Current on-call entries of a user in the given escalation policies. */
   listOnCalls(query: { userId: string; escalationPolicyIds: readonly string[] }): Promise<OnCall[]>;
   /** Opens an incident; when one is already open with the same key in the service, returns it. */
-  createIncident(incident: NewIncident): Promise<Incident>;
+  createIncident(incident: NewIncident, options?: CallOptions): Promise<Incident>;
   getIncident(id: string): Promise<Incident>;
   /** The incident with this key in the service, open or not, if any. */
   findIncidentByKey(incidentKey: string, serviceId: string): Promise<Incident | undefined>;
-  addNote(incidentId: string, content: string): Promise<Note>;
+  addNote(incidentId: string, content: string, options?: CallOptions): Promise<Note>;
   /** Every note on the incident (PagerDuty does not page them). */
   listNotes(incidentId: string): Promise<Note[]>;
   /** Resolves the incident; one already resolved counts as success. */
-  resolveIncident(incidentId: string, resolution?: string): Promise<Incident>;
+  resolveIncident(
+    incidentId: string,
+    resolution?: string,
+    options?: CallOptions,
+  ): Promise<Incident>;
   /** The account's abilities; proves the key works. */
   listAbilities(): Promise<string[]>;
 }

@@ -326,7 +326,10 @@ export class Watcher {
     this.#lastInitAt = new Date();
     this.#kinds = kinds;
     this.#backoff.reset();
-    log.info("Watching {kinds} ({reason}).", { kinds: kinds.join(","), reason });
+    log.info("Watching access requests ({reason}; kinds {kinds}).", {
+      kinds: kinds.join(", "),
+      reason,
+    });
     this.#call(
       "onReady",
       () => this.#options.onReady?.({ kinds, reconnects: this.#reconnects, reason }),
