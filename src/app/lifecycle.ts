@@ -16,8 +16,7 @@ import type {
   AuthClient,
 } from "../teleport/types.ts";
 import { sleep } from "../teleport/backoff.ts";
-import { PagerDutyError } from "../pagerduty/types.ts";
-import { TeleportError } from "../teleport/types.ts";
+import { isPermanentFailure } from "./failures.ts";
 import { NO_OBSERVER } from "./observer.ts";
 import { decodeRecord, mayHaveIncident, PLUGIN_NAME, type ScheduledJob } from "./plugin_data.ts";
 import { type ProcessorDeps, RequestProcessor } from "./processor.ts";
@@ -255,13 +254,6 @@ export class Lifecycle {
     this.#wakeTimers.clear();
     return this.#queue.close();
   }
-}
-
-/** A missing permission: retrying the same work cannot fix it. */
-function isPermanentFailure(error: unknown): boolean {
-  if (error instanceof TeleportError) return error.kind === "permission_denied";
-  if (error instanceof PagerDutyError) return error.status === 401 || error.status === 403;
-  return false;
 }
 
 function messageOf(error: unknown): string {

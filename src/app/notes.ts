@@ -11,6 +11,7 @@
 import type { AccessReview } from "../teleport/types.ts";
 import { outcomeNote, reviewNote } from "./messages.ts";
 import type { PostingMarker, RequestRecord, Resolution } from "./plugin_data.ts";
+import type { NoteReason } from "./observer.ts";
 import { keep, type RequestRun, write } from "./run.ts";
 
 /** Posts the reviews that have no note yet, one note each, in review order. */
@@ -51,16 +52,34 @@ export async function noteOutcome(
   );
 }
 
+/**
+ * Posts a notice to the responders once per request: `code` names it in the record (e.g.
+ * `permission.teleport`), so the same notice is never repeated by later attempts.
+ */
+export async function noteNotice(
+  run: RequestRun,
+  code: string,
+  content: string,
+  incidentIds: readonly string[],
+): Promise<void> {
+  if (run.record.notices.includes(code) || incidentIds.length === 0) return;
+  await postOnce(run, incidentIds, { kind: "notice", code }, content, "notice");
+}
+
 /** Whether two markers name the same note. */
 export function sameNote(a: PostingMarker | undefined, b: PostingMarker): boolean {
   if (!a || a.kind !== b.kind) return false;
-  return a.kind === "outcome" || (b.kind === "review" && a.index === b.index);
+  if (a.kind === "review") return b.kind === "review" && a.index === b.index;
+  if (a.kind === "notice") return b.kind === "notice" && a.code === b.code;
+  return true;
 }
 
 /** The record once the note named by `marker` is on every incident. */
 export function withNoteDone(current: RequestRecord, marker: PostingMarker): RequestRecord {
   const done = marker.kind === "outcome"
     ? { ...current, outcomeNoted: true }
+    : marker.kind === "notice"
+    ? { ...current, notices: [...new Set([...current.notices, marker.code])] }
     : { ...current, reviewsCount: Math.max(current.reviewsCount, marker.index) };
   return { ...done, posting: undefined };
 }
@@ -70,7 +89,7 @@ async function postOnce(
   incidentIds: readonly string[],
   marker: PostingMarker,
   content: string,
-  reason: "review" | "resolution",
+  reason: NoteReason,
 ): Promise<void> {
   await run.hold();
   const lookFirst = sameNote(run.record.posting, marker);

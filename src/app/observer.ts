@@ -11,12 +11,15 @@ import type { Resolution } from "./plugin_data.ts";
 /** Outcome of one auto-approval check. */
 export type AutoApprovalOutcome = "approved" | "already_reviewed" | RefusalReason | "error";
 
+/** Why a note was added. */
+export type NoteReason = "review" | "resolution" | "notice";
+
 /** Receives lifecycle events; every method must be cheap and must not throw. */
 export interface LifecycleObserver {
   /** An incident was opened; `secondsSinceEvent` is measured from the first event seen. */
   incidentCreated(secondsSinceEvent: number | undefined): void;
   /** A note was added for reviews or for the outcome. */
-  noteAdded(reason: "review" | "resolution"): void;
+  noteAdded(reason: NoteReason): void;
   /** An incident was resolved. */
   incidentResolved(resolution: Exclude<Resolution, ""> | "duplicate"): void;
   /** An auto-approval check ended. */

@@ -27,10 +27,14 @@ export interface Lease {
   readonly until: number;
 }
 
-/** A note about to be posted (key `posting`): a review's (1-based position) or the outcome. */
-export type PostingMarker = { readonly kind: "review"; readonly index: number } | {
-  readonly kind: "outcome";
-};
+/**
+ * A note about to be posted (key `posting`): a review's (1-based position), the outcome, or a
+ * notice to the responders named by a short code (e.g. a missing permission).
+ */
+export type PostingMarker =
+  | { readonly kind: "review"; readonly index: number }
+  | { readonly kind: "outcome" }
+  | { readonly kind: "notice"; readonly code: string };
 
 /**
  * Work due at a time, kept with the request so it survives restarts (key `scheduled`, JSON):
@@ -77,6 +81,8 @@ export interface RequestRecord {
   readonly posting: PostingMarker | undefined;
   /** Whether the outcome note is on every incident (key `outcome_noted`). */
   readonly outcomeNoted: boolean;
+  /** Codes of the notices already posted, so each is said once (key `notices`). */
+  readonly notices: readonly string[];
   /** Jobs waiting for their time (key `scheduled`). */
   readonly scheduled: readonly ScheduledJob[];
   /** IDs of the latest jobs carried out, so a repeated one is recognised (key `jobs_done`). */
@@ -100,6 +106,7 @@ export const EMPTY_RECORD: RequestRecord = Object.freeze({
   lease: undefined,
   posting: undefined,
   outcomeNoted: false,
+  notices: Object.freeze([]),
   scheduled: Object.freeze([]),
   jobsDone: Object.freeze([]),
 });
@@ -139,6 +146,7 @@ export function decodeRecord(data: PluginDataMap | undefined): RequestRecord {
     lease: parseLease(data.lease),
     posting: parsePosting(data.posting),
     outcomeNoted: data.outcome_noted === "true",
+    notices: data.notices ? data.notices.split(",").filter((code) => NOTICE_CODE.test(code)) : [],
     scheduled: parseJobs(data.scheduled),
     jobsDone: data.jobs_done ? data.jobs_done.split(",").filter((id) => id !== "") : [],
   };
@@ -149,14 +157,20 @@ function parseLease(text: string | undefined): Lease | undefined {
   return match ? { holder: match[1], until: Number(match[2]) } : undefined;
 }
 
+/** What a notice code may look like: short, and safe inside a comma-separated list. */
+export const NOTICE_CODE = /^[a-z][a-z0-9_.-]{0,63}$/;
+
 function parsePosting(text: string | undefined): PostingMarker | undefined {
   if (text === "outcome") return { kind: "outcome" };
+  const notice = /^notice:(.+)$/.exec(text ?? "");
+  if (notice && NOTICE_CODE.test(notice[1])) return { kind: "notice", code: notice[1] };
   const match = /^review:([1-9]\d{0,5})$/.exec(text ?? "");
   return match ? { kind: "review", index: Number(match[1]) } : undefined;
 }
 
 function encodePosting(marker: PostingMarker | undefined): string {
   if (!marker) return "";
+  if (marker.kind === "notice") return `notice:${marker.code}`;
   return marker.kind === "outcome" ? "outcome" : `review:${marker.index}`;
 }
 
@@ -222,6 +236,7 @@ export function encodeRecord(record: RequestRecord): Record<string, string> {
     lease: record.lease ? `${record.lease.holder}@${Math.floor(record.lease.until)}` : "",
     posting: encodePosting(record.posting),
     outcome_noted: record.outcomeNoted ? "true" : "",
+    notices: record.notices.join(","),
     scheduled: record.scheduled.length > 0 ? JSON.stringify(record.scheduled) : "",
     jobs_done: record.jobsDone.join(","),
   };

@@ -11,7 +11,8 @@ import { getLogger } from "@logtape/logtape";
 import { type AccessRequest, TeleportError } from "../teleport/types.ts";
 import { autoApprove } from "./auto_approve.ts";
 import { decideForDeleted, decideForRequest } from "./decide.ts";
-import { noteReviews } from "./notes.ts";
+import { permanentFailureNotice } from "./failures.ts";
+import { noteNotice, noteReviews } from "./notes.ts";
 import { openIncidents } from "./open_incidents.ts";
 import type { Work } from "./queue.ts";
 import { resolveIncidents } from "./resolve.ts";
@@ -58,6 +59,9 @@ export class RequestProcessor {
       }
       await runDueJobs(run, request, this.#deps.jobHandlers);
       return nextDueAt(run.record, Object.keys(this.#deps.jobHandlers));
+    } catch (error) {
+      await this.#tellResponders(run, error);
+      throw error;
     } finally {
       await run.release();
     }
@@ -95,6 +99,20 @@ export class RequestProcessor {
           reviews: request?.reviews ?? [],
         });
         return;
+    }
+  }
+
+  /** Says a failure that retrying cannot fix on the request's incidents, once; best effort. */
+  async #tellResponders(run: RequestRun, error: unknown): Promise<void> {
+    const notice = permanentFailureNotice(error);
+    const incidents = [...new Set(Object.values(run.record.incidents))];
+    if (!notice || incidents.length === 0) return;
+    try {
+      await noteNotice(run, notice.code, notice.content, incidents);
+    } catch (noteError) {
+      run.log.debug("Could not add the notice to the incident: {error}", {
+        error: noteError instanceof Error ? noteError.message : String(noteError),
+      });
     }
   }
 

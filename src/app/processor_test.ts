@@ -418,3 +418,26 @@ Deno.test("executor: a failing job is retried by throwing, and nothing else is l
   await w.processor.process(request.id, wake, 2);
   assert.equal(w.record(request.id).scheduled.length, 0);
 });
+
+Deno.test("executor: a missing permission is said once on the incident, however often it recurs", async () => {
+  const w = world({ autoApproval: true });
+  const alice = w.account.addUser({ name: "Alice", email: "alice@example.com" });
+  w.account.putOnCall({ userId: alice.id, escalationPolicyId: w.onCallPolicy.id });
+  const request = w.createRequest();
+  const denied = () =>
+    new TeleportError(
+      "permission_denied",
+      'The Teleport user "teleport-plugin" may not review access requests: give its role review_requests.',
+    );
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    w.auth.calls.intercept("submitReview", { kind: "fail", error: denied() });
+    await assert.rejects(w.processor.process(request.id, put(request), attempt), TeleportError);
+  }
+  const notes = notesOf(w, incidentsOf(w)[0].id);
+  assert.equal(notes.length, 1);
+  assert.match(
+    notes[0],
+    /^teleport-pagerduty cannot finish handling this access request: .*review_requests/,
+  );
+  assert.deepEqual(w.record(request.id).notices, ["permission.teleport"]);
+});

@@ -27,7 +27,7 @@ export type EventKind = "access_request" | "access_monitoring_rule";
 export type EventType = "put" | "delete" | "resync";
 
 /** Why a note was added to an incident. */
-export type NoteReason = "review" | "resolution";
+export type NoteReason = "review" | "resolution" | "notice";
 
 /**
  * How the access request behind a resolved incident ended; `duplicate` when an extra incident
@@ -82,7 +82,7 @@ export const OTHER_LABEL_VALUE = "other";
 
 const EVENT_KINDS: readonly EventKind[] = ["access_request", "access_monitoring_rule"];
 const EVENT_TYPES: readonly EventType[] = ["put", "delete", "resync"];
-const NOTE_REASONS: readonly NoteReason[] = ["review", "resolution"];
+const NOTE_REASONS: readonly NoteReason[] = ["review", "resolution", "notice"];
 const RESOLUTIONS: readonly Resolution[] = [
   "approved",
   "denied",
