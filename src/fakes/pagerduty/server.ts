@@ -475,6 +475,13 @@ export class FakePagerDuty {
     return incident;
   }
 
+  /** Runs `change` on the account as a responder would (at the fake's time), then wakes waiters. */
+  act<T>(change: (account: Account, now: Date) => T): T {
+    const result = change(this.account, new Date(this.#clock()));
+    this.#checkWaiters();
+    return result;
+  }
+
   // ---- webhooks --------------------------------------------------------------------------------
 
   /** Subscribes a URL to V3 webhooks for account events; returns the subscription. */
