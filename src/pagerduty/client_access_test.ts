@@ -102,3 +102,15 @@ Deno.test("listOnCalls at an instant sends it as since and until, so a later shi
     assert.deepEqual(calls[1].query.until, [new Date(t0 + HOUR).toISOString()]);
   });
 });
+
+Deno.test("an on-call entry with an odd end is kept, its end unreadable", async () => {
+  await withFakePagerDuty({}, async (pd) => {
+    const { alice, checkoutPolicy } = seed(pd);
+    pd.putOnCall({ userId: alice.id, escalationPolicyId: checkoutPolicy.id, endText: "soon" });
+    const entries = await client(pd).listOnCalls({
+      userId: alice.id,
+      escalationPolicyIds: [checkoutPolicy.id],
+    });
+    assert.deepEqual(entries.map((e) => e.end), ["unreadable"]);
+  });
+});

@@ -198,7 +198,7 @@ export class Renderer {
       ),
       user: this.userReference(entry.userId),
       start: entry.start?.toISOString() ?? null,
-      end: entry.end?.toISOString() ?? null,
+      end: entry.endText ?? entry.end?.toISOString() ?? null,
     };
   }
 

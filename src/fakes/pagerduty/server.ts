@@ -327,6 +327,7 @@ export class FakePagerDuty {
     scheduleId?: string;
     start?: Date;
     end?: Date;
+    endText?: string;
   }): OnCallRecord {
     const entry = this.account.putOnCall(input);
     this.#checkWaiters();

@@ -55,6 +55,8 @@ export interface OnCallRecord {
   readonly start: Date | undefined;
   /** undefined: on call until further notice. */
   readonly end: Date | undefined;
+  /** Sent as `end` instead of `end`'s time, to test answers with odd times (e.g. "soon"). */
+  readonly endText?: string;
 }
 
 /** A priority of the account. */
@@ -368,6 +370,7 @@ export class Account {
     scheduleId?: string;
     start?: Date;
     end?: Date;
+    endText?: string;
   }): OnCallRecord {
     this.requireUser(input.userId);
     this.requirePolicy(input.escalationPolicyId);
@@ -383,6 +386,7 @@ export class Account {
       scheduleId: input.scheduleId,
       start: input.start,
       end: input.end,
+      ...(input.endText === undefined ? {} : { endText: input.endText }),
     };
     this.#onCalls.push(entry);
     return entry;
