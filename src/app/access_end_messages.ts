@@ -22,11 +22,6 @@ const MAX_TITLE = 120;
 /** Teleport's lock message stays one readable sentence. */
 const MAX_LOCK_MESSAGE = 500;
 
-/** The one lock per request, named predictably so writing it again replaces it. */
-export function lockName(requestId: string): string {
-  return `pagerduty-${requestId}`;
-}
-
 /** The lock message when the on-call shift ended; `endedAt` undefined when it is not known. */
 export function shiftLockMessage(requestId: string, endedAt: Date | undefined): string {
   const when = endedAt === undefined ? "has ended" : `ended at ${formatTime(endedAt)}`;

@@ -4,11 +4,11 @@ import {
   incidentApprovalReason,
   incidentLockMessage,
   incidentRefusalNote,
-  lockName,
   lockNote,
   shiftLockMessage,
   shiftReasonSuffix,
 } from "./access_end_messages.ts";
+import { lockName, lockNeeded, requestLock } from "./locks.ts";
 import { autoApprovalReason } from "./messages.ts";
 
 const REQUEST = "0193a1b2-0000-7000-8000-000000000001";
@@ -26,8 +26,23 @@ const incident: Incident = {
   acceptedResponderIds: [],
 };
 
-Deno.test("one lock per request, named after it", () => {
+Deno.test("one lock per request, named after it, expiring with the access", () => {
   assert.equal(lockName(REQUEST), `pagerduty-${REQUEST}`);
+  const accessExpires = new Date("2026-11-25T22:00:00Z");
+  assert.deepEqual(requestLock({ id: REQUEST, accessExpires }, "Your access ended."), {
+    name: `pagerduty-${REQUEST}`,
+    message: "Your access ended.",
+    expires: accessExpires,
+    target: { accessRequest: REQUEST },
+  });
+});
+
+Deno.test("a lock is needed only while the request's access can still be used", () => {
+  const now = new Date("2026-11-25T16:00:00Z");
+  assert.equal(lockNeeded({ accessExpires: new Date("2026-11-25T22:00:00Z") }, now), true);
+  assert.equal(lockNeeded({ accessExpires: now }, now), false, "expired access");
+  assert.equal(lockNeeded(undefined, now), false, "deleted request");
+  assert.equal(lockNeeded({ accessExpires: undefined }, now), true, "unknown expiry: lock");
 });
 
 Deno.test("lock messages tell the locked-out user why, in one sentence", () => {
