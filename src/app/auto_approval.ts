@@ -107,6 +107,38 @@ export function singleUser(email: string, users: readonly User[]): User | Verdic
     };
 }
 
+/** The user's entries in the services' policies, then those at allowed levels and schedules. */
+function filterOnCalls(
+  userId: string,
+  services: readonly Service[],
+  onCalls: readonly OnCall[],
+  config: AutoApprovalConfig,
+): { mine: OnCall[]; levelOk: OnCall[]; scheduleOk: OnCall[] } {
+  const mine = onCalls.filter((o) =>
+    o.userId === userId && services.some((s) => s.escalationPolicyId === o.escalationPolicyId)
+  );
+  const max = config.maxEscalationLevel;
+  const levelOk = mine.filter((o) => max === undefined || o.escalationLevel <= max);
+  const allowed = config.scheduleIds;
+  const scheduleOk = levelOk.filter((o) =>
+    allowed.length === 0 || (o.scheduleId !== undefined && allowed.includes(o.scheduleId))
+  );
+  return { mine, levelOk, scheduleOk };
+}
+
+/**
+ * The on-call entries that justify approval (those {@linkcode judgeOnCalls} approves on), e.g.
+ * to learn when the last of them ends.
+ */
+export function qualifyingOnCalls(
+  userId: string,
+  services: readonly Service[],
+  onCalls: readonly OnCall[],
+  config: AutoApprovalConfig,
+): OnCall[] {
+  return filterOnCalls(userId, services, onCalls, config).scheduleOk;
+}
+
 /**
  * Whether the user's on-call entries justify approval: an entry of this user, in the escalation
  * policy of one of the services, at an allowed level, from an allowed schedule.
@@ -120,9 +152,7 @@ export function judgeOnCalls(
   if (services.length === 0) {
     return { approve: false, reason: "unknown_services", detail: "none of the services exist" };
   }
-  const mine = onCalls.filter((o) =>
-    o.userId === userId && services.some((s) => s.escalationPolicyId === o.escalationPolicyId)
-  );
+  const { mine, levelOk, scheduleOk } = filterOnCalls(userId, services, onCalls, config);
   if (mine.length === 0) {
     return {
       approve: false,
@@ -130,20 +160,14 @@ export function judgeOnCalls(
       detail: `not on call in ${services.map((s) => s.name).join(", ")}`,
     };
   }
-  const max = config.maxEscalationLevel;
-  const levelOk = mine.filter((o) => max === undefined || o.escalationLevel <= max);
   if (levelOk.length === 0) {
     return {
       approve: false,
       reason: "filtered_level",
-      detail:
-        `on call only above escalation level ${max} (pagerduty.auto_approval.max_escalation_level)`,
+      detail: `on call only above escalation level ${config.maxEscalationLevel} ` +
+        "(pagerduty.auto_approval.max_escalation_level)",
     };
   }
-  const allowed = config.scheduleIds;
-  const scheduleOk = levelOk.filter((o) =>
-    allowed.length === 0 || (o.scheduleId !== undefined && allowed.includes(o.scheduleId))
-  );
   if (scheduleOk.length === 0) {
     return {
       approve: false,

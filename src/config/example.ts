@@ -44,6 +44,8 @@ user_email = "me@example.com" # PagerDuty bot user email (Could be admin email)
 # on-call responders are approved automatically.
 # notify_service_annotation = "pagerduty_notify_service"
 # services_annotation = "pagerduty_services"
+# Role annotation naming the services whose incidents justify access (see [pagerduty.incident_access]).
+# incident_services_annotation = "pagerduty_incident_services"
 
 # Urgency ("high" or "low") and priority (name or ID; default: none) of new incidents.
 # urgency = "high"
@@ -64,6 +66,20 @@ user_email = "me@example.com" # PagerDuty bot user email (Could be admin email)
 # roles = []
 # Teleport user trait holding the PagerDuty email, when usernames are not emails.
 # email_trait = "pagerduty_email"
+# End the access when the on-call shift that justified it ends (a Teleport lock on the
+# request; a back-to-back shift moves the end). Needs "lock: [create, update, read]" in the
+# plugin's role. Permanent on-call never ends early.
+# end_with_shift = false
+
+[pagerduty.incident_access]
+# Approve a request whose reason cites an open incident (its PagerDuty URL or ID) in a service
+# named by the incident services annotation, when the requester is assigned to it or an accepted
+# responder; lock the request when the incident is resolved. Needs "lock: [create, update, read]"
+# in the plugin's role. Uses email_trait and roles of [pagerduty.auto_approval].
+# enabled = false
+# How often open incidents are checked for resolution: one PagerDuty call per interval for all
+# watched incidents (5s to 15m). The incident.resolved webhook ends access at once when [http] is set.
+# poll_interval = "30s"
 
 # [http]
 # Health (/healthz, /readyz) and Prometheus metrics (/metrics) listener; off unless set.

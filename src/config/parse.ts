@@ -12,6 +12,7 @@ import { parseListenAddr } from "../http/listen_addr.ts";
 import { parseHostPort } from "./address.ts";
 import { ConfigError, type ConfigWarning } from "./errors.ts";
 import { Section } from "./fields.ts";
+import { readAccessEnd } from "./access_end.ts";
 import { checkKeys, REQUEST_ANNOTATIONS_ALIASES } from "./schema.ts";
 import {
   type AutoApprovalConfig,
@@ -236,7 +237,9 @@ async function readPagerDuty(
       PAGERDUTY_RATE_LIMIT_PER_MINUTE,
     ),
   };
-  const autoApproval = readAutoApproval(s.table("auto_approval"));
+  const autoApprovalSection = s.table("auto_approval");
+  const autoApproval = readAutoApproval(autoApprovalSection);
+  const accessEnd = readAccessEnd(s, autoApprovalSection, autoApproval.enabled, warnings);
   if (apiKey === undefined || userEmail === undefined || annotations === undefined) {
     return undefined;
   }
@@ -249,6 +252,7 @@ async function readPagerDuty(
     ...annotations,
     ...fields,
     autoApproval,
+    accessEnd,
   };
 }
 

@@ -60,6 +60,7 @@ export const CONFIG_SCHEMA: KeyNode = table({
     auth_scheme: value,
     notify_service_annotation: value,
     services_annotation: value,
+    incident_services_annotation: value,
     urgency: value,
     priority: value,
     request_timeout: value,
@@ -70,7 +71,9 @@ export const CONFIG_SCHEMA: KeyNode = table({
       schedule_ids: value,
       roles: value,
       email_trait: value,
+      end_with_shift: value,
     }),
+    incident_access: table({ enabled: value, poll_interval: value }),
     requestannotations: table(
       { notify_service: value, services: value },
       REQUEST_ANNOTATIONS_ALIASES,

@@ -66,6 +66,21 @@ export interface AutoApprovalConfig {
   readonly emailTrait?: string;
 }
 
+/**
+ * Access that ends before its TTL, with a Teleport lock on the request: when the requester's
+ * on-call shift ends, or when the incident the request cites is resolved.
+ */
+export interface AccessEndConfig {
+  /** `[pagerduty.auto_approval] end_with_shift`: lock on-call approvals when the shift ends. */
+  readonly endWithShift: boolean;
+  /** `[pagerduty.incident_access] enabled`: approve responders of a cited open incident. */
+  readonly incidentAccess: boolean;
+  /** Annotation naming the services whose incidents justify access. */
+  readonly incidentServicesAnnotation: string;
+  /** `[pagerduty.incident_access] poll_interval`: how often watched incidents are checked. */
+  readonly incidentPollIntervalMs: number;
+}
+
 /** How to reach PagerDuty and what to create there. */
 export interface PagerDutyConfig {
   readonly apiKey: Secret;
@@ -88,6 +103,7 @@ export interface PagerDutyConfig {
   /** Client-side limit, kept under PagerDuty's 960 requests per minute per key. */
   readonly maxRequestsPerMinute: number;
   readonly autoApproval: AutoApprovalConfig;
+  readonly accessEnd: AccessEndConfig;
 }
 
 /** The optional HTTP listener for health, metrics and PagerDuty webhooks. */

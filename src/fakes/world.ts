@@ -8,7 +8,8 @@
  */
 
 import { join } from "node:path";
-import type { AutoApprovalConfig, Config } from "../config/types.ts";
+import type { AccessEndConfig, AutoApprovalConfig, Config } from "../config/types.ts";
+import { DEFAULT_ACCESS_END } from "../config/access_end.ts";
 import { Secret } from "../config/types.ts";
 import { ACCESS_PLUGIN_PERMISSIONS, type Permissions } from "./auth/rbac.ts";
 import { FakeAuthServer } from "./auth/server.ts";
@@ -31,6 +32,7 @@ export interface WorldOptions {
 /** Changes to the generated config. */
 export interface ConfigOverrides {
   readonly autoApproval?: Partial<AutoApprovalConfig>;
+  readonly accessEnd?: Partial<AccessEndConfig>;
   readonly concurrency?: number;
   readonly reconcileIntervalMs?: number;
   readonly maxRequestsPerMinute?: number;
@@ -113,6 +115,7 @@ export class World {
         requestTimeoutMs: 10_000,
         maxRequestsPerMinute: overrides.maxRequestsPerMinute ?? 100_000,
         autoApproval: { enabled: true, scheduleIds: [], roles: [], ...overrides.autoApproval },
+        accessEnd: { ...DEFAULT_ACCESS_END, ...overrides.accessEnd },
       },
       http: overrides.http,
       log: { output: "stderr", severity: "info", format: "text" },
@@ -136,6 +139,16 @@ export class World {
       `user_email = ${JSON.stringify(c.pagerduty.userEmail)}`,
       `api_endpoint = ${JSON.stringify(c.pagerduty.apiEndpoint)}`,
       `rate_limit_per_minute = ${Math.min(c.pagerduty.maxRequestsPerMinute, 960)}`,
+      `incident_services_annotation = ${
+        JSON.stringify(c.pagerduty.accessEnd.incidentServicesAnnotation)
+      }`,
+      "",
+      "[pagerduty.auto_approval]",
+      `end_with_shift = ${c.pagerduty.accessEnd.endWithShift}`,
+      "",
+      "[pagerduty.incident_access]",
+      `enabled = ${c.pagerduty.accessEnd.incidentAccess}`,
+      `poll_interval = "${c.pagerduty.accessEnd.incidentPollIntervalMs}ms"`,
       "",
       "[processing]",
       `concurrency = ${c.processing.concurrency}`,

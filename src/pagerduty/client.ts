@@ -201,15 +201,22 @@ export class PagerDutyClient implements PagerDutyApi {
     return readUser(await this.#get("/users/{id}", `/users/${encodeURIComponent(id)}`));
   }
 
-  /** The user's current on-call entries in the given escalation policies (none asked: none). */
+  /**
+   * The user's on-call entries in the given escalation policies (none asked: none), now or at
+   * the instant `at`.
+   */
   async listOnCalls(
-    query: { userId: string; escalationPolicyIds: readonly string[] },
+    query: { userId: string; escalationPolicyIds: readonly string[]; at?: Date },
   ): Promise<OnCall[]> {
     const policies = new Set(query.escalationPolicyIds);
     // Without a policy filter PagerDuty would list the user's on-calls everywhere.
     if (policies.size === 0) return [];
     const params: Array<[string, string]> = [["user_ids[]", query.userId]];
     for (const policy of policies) params.push(["escalation_policy_ids[]", policy]);
+    if (query.at !== undefined) {
+      const at = query.at.toISOString();
+      params.push(["since", at], ["until", at]);
+    }
     const found: OnCall[] = [];
     for await (const entry of this.#list("/oncalls", "oncalls", params, readOnCalls)) {
       if (entry.userId === query.userId && policies.has(entry.escalationPolicyId)) {
@@ -281,6 +288,27 @@ export class PagerDutyClient implements PagerDutyApi {
     return readIncident(
       await this.#get("/incidents/{id}", `/incidents/${encodeURIComponent(id)}`),
     );
+  }
+
+  /**
+   * Every open incident of the services, of any age (`date_range=all`: the default window is the
+   * last month, and an older incident still open must not look resolved).
+   */
+  async listOpenIncidents(serviceIds: readonly string[]): Promise<Incident[]> {
+    const services = new Set(serviceIds);
+    // Without a service filter PagerDuty would list the whole account's open incidents.
+    if (services.size === 0) return [];
+    const params: Array<[string, string]> = [
+      ["statuses[]", "triggered"],
+      ["statuses[]", "acknowledged"],
+      ["date_range", "all"],
+    ];
+    for (const service of services) params.push(["service_ids[]", service]);
+    const found: Incident[] = [];
+    for await (const incident of this.#list("/incidents", "incidents", params, readIncidents)) {
+      if (incident.status !== "resolved" && services.has(incident.serviceId)) found.push(incident);
+    }
+    return found;
   }
 
   /** The incident with this key in the service, preferring an open one, else the newest. */

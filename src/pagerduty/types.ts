@@ -29,9 +29,14 @@ export interface OnCall {
   readonly escalationLevel: number;
   /** The schedule that puts the user on call; undefined for a user targeted directly. */
   readonly scheduleId: string | undefined;
-  /** undefined for a permanent on-call. */
+  /** undefined for a permanent on-call, or when PagerDuty sent something that is not a time. */
   readonly start: Date | undefined;
-  readonly end: Date | undefined;
+  /**
+   * When the on-call ends: undefined for a permanent on-call (PagerDuty sends `end: null`), and
+   * `"unreadable"` when PagerDuty sent something that is not a time, so nothing can be concluded
+   * from it.
+   */
+  readonly end: Date | undefined | "unreadable";
 }
 
 /** The status of an incident. */
@@ -46,7 +51,13 @@ export interface Incident {
   /** The de-duplication key the incident was created with. */
   readonly incidentKey: string;
   readonly serviceId: string;
+  /** The service's name as PagerDuty summarises it; "" when not sent. */
+  readonly serviceName: string;
   readonly htmlUrl: string;
+  /** Users the incident is assigned to (PagerDuty empties this once it is resolved). */
+  readonly assigneeIds: readonly string[];
+  /** Users who accepted a responder request (`incidents_responders` in state `joined`). */
+  readonly acceptedResponderIds: readonly string[];
 }
 
 /** What the service asks PagerDuty to open. */
@@ -83,11 +94,21 @@ export interface PagerDutyApi {
   /** Every user whose email equals `email` ignoring case (normally zero or one). */
   findUsersByEmail(email: string): Promise<User[]>;
   getUser(id: string): Promise<User>;
-  /** Current on-call entries of a user in the given escalation policies. */
-  listOnCalls(query: { userId: string; escalationPolicyIds: readonly string[] }): Promise<OnCall[]>;
+  /**
+   * On-call entries of a user in the given escalation policies: current ones, or those covering
+   * the instant `at` (sent as both `since` and `until`, so PagerDuty's clock does not matter).
+   */
+  listOnCalls(
+    query: { userId: string; escalationPolicyIds: readonly string[]; at?: Date },
+  ): Promise<OnCall[]>;
   /** Opens an incident; when one is already open with the same key in the service, returns it. */
   createIncident(incident: NewIncident, options?: CallOptions): Promise<Incident>;
   getIncident(id: string): Promise<Incident>;
+  /**
+   * Every open (triggered or acknowledged) incident of these services, of any age: one call per
+   * 100 incidents, however many incidents a caller watches.
+   */
+  listOpenIncidents(serviceIds: readonly string[]): Promise<Incident[]>;
   /** The incident with this key in the service, open or not, if any. */
   findIncidentByKey(incidentKey: string, serviceId: string): Promise<Incident | undefined>;
   addNote(incidentId: string, content: string, options?: CallOptions): Promise<Note>;

@@ -54,12 +54,15 @@ class Reader {
     return value;
   }
 
-  date(value: unknown, path: string): Date | undefined {
-    const text = this.optionalString(value, path);
-    if (text === undefined) return undefined;
-    const date = new Date(text);
-    if (Number.isNaN(date.getTime())) this.fail(`${path} is not a date`);
-    return date;
+  /**
+   * A time, undefined for null or absent, `"unreadable"` for anything else: for times a caller
+   * must be able to doubt rather than a reason to reject the whole answer.
+   */
+  lenientDate(value: unknown): Date | undefined | "unreadable" {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== "string") return "unreadable";
+    const date = new Date(value);
+    return Number.isNaN(date.getTime()) ? "unreadable" : date;
   }
 
   /** `body[key]`, the wrapped entity of a single-object answer. */
@@ -118,8 +121,41 @@ function incident(reader: Reader, raw: unknown, path: string): Incident {
     // Incidents grouped from alerts have no key of their own.
     incidentKey: reader.optionalString(json.incident_key, `${path}.incident_key`) ?? "",
     serviceId: reader.string(svc.id, `${path}.service.id`),
+    serviceName: typeof svc.summary === "string" ? svc.summary : "",
     htmlUrl: reader.optionalString(json.html_url, `${path}.html_url`) ?? "",
+    assigneeIds: assigneeIds(reader, json.assignments, `${path}.assignments`),
+    acceptedResponderIds: acceptedResponderIds(
+      reader,
+      json.incidents_responders,
+      `${path}.incidents_responders`,
+    ),
   };
+}
+
+/** Assignee IDs; absent or null (a resolved incident, an older answer) reads as none. */
+function assigneeIds(reader: Reader, raw: unknown, path: string): string[] {
+  if (raw === undefined || raw === null) return [];
+  return reader.array(raw, path).map((item, i) => {
+    const assignee = reader.object(
+      reader.object(item, `${path}[${i}]`).assignee,
+      `${path}[${i}].assignee`,
+    );
+    return reader.string(assignee.id, `${path}[${i}].assignee.id`);
+  });
+}
+
+/**
+ * Users who joined as responders. Absent or null (an account without responder requests) reads
+ * as none; entries in any other state (pending, declined, a state added later) do not count.
+ */
+function acceptedResponderIds(reader: Reader, raw: unknown, path: string): string[] {
+  if (raw === undefined || raw === null) return [];
+  return reader.array(raw, path).flatMap((item, i) => {
+    const entry = reader.object(item, `${path}[${i}]`);
+    if (entry.state !== "joined") return [];
+    const user = reader.object(entry.user, `${path}[${i}].user`);
+    return [reader.string(user.id, `${path}[${i}].user.id`)];
+  });
 }
 
 function onCall(reader: Reader, raw: unknown, path: string): OnCall {
@@ -137,9 +173,14 @@ function onCall(reader: Reader, raw: unknown, path: string): OnCall {
     scheduleId: schedule === undefined
       ? undefined
       : reader.string(schedule.id, `${path}.schedule.id`),
-    start: reader.date(json.start, `${path}.start`),
-    end: reader.date(json.end, `${path}.end`),
+    // Odd times must not hide the entry: the listing already says the user is on call.
+    start: dateOrUndefined(reader.lenientDate(json.start)),
+    end: reader.lenientDate(json.end),
   };
+}
+
+function dateOrUndefined(value: Date | undefined | "unreadable"): Date | undefined {
+  return value instanceof Date ? value : undefined;
 }
 
 function note(reader: Reader, raw: unknown, path: string): Note {

@@ -50,17 +50,33 @@ Deno.test("readers name the field that is missing or of the wrong type", () => {
     () => readAbilities(result({ abilities: ["teams", 7] })),
     /abilities\[1\] is not a string/,
   );
-  const badDate = {
-    oncalls: [{
-      user: { id: "U" },
-      escalation_policy: { id: "E" },
-      escalation_level: 1,
-      start: "soon",
-    }],
-  };
   rejectsWith(
-    () => readOnCalls(result(badDate), readList(result(badDate), "oncalls")),
-    /oncalls\[0\]\.start is not a date/,
+    () =>
+      readIncident(result({
+        incident: {
+          id: "Q1",
+          incident_number: 1,
+          title: "t",
+          status: "triggered",
+          service: { id: "P" },
+          assignments: [{ at: "2026-01-01T00:00:00Z", assignee: { type: "user_reference" } }],
+        },
+      })),
+    /incident\.assignments\[0\]\.assignee\.id is not a string/,
+  );
+  rejectsWith(
+    () =>
+      readIncident(result({
+        incident: {
+          id: "Q1",
+          incident_number: 1,
+          title: "t",
+          status: "triggered",
+          service: { id: "P" },
+          incidents_responders: [{ state: "joined", user: { id: 7 } }],
+        },
+      })),
+    /incident\.incidents_responders\[0\]\.user\.id is not a string/,
   );
 });
 
@@ -82,7 +98,10 @@ Deno.test("readers accept PagerDuty's optional and null fields", () => {
     status: "acknowledged",
     incidentKey: "",
     serviceId: "P1",
+    serviceName: "",
     htmlUrl: "",
+    assigneeIds: [],
+    acceptedResponderIds: [],
   });
   const body = {
     oncalls: [{
@@ -118,4 +137,64 @@ Deno.test("an incident's notes are read with their content; a malformed one is n
     /notes\[0\]\.content is not a string/,
   );
   rejectsWith(() => readNotes(result({})), /notes is not an array/);
+});
+
+Deno.test("an incident's assignees and joined responders are read; other responders are not", () => {
+  const incident = readIncident(result({
+    incident: {
+      id: "Q1",
+      incident_number: 123,
+      title: "Checkout DB latency",
+      status: "acknowledged",
+      service: { id: "P1", type: "service_reference", summary: "Checkout" },
+      html_url: "https://acme.pagerduty.com/incidents/Q1",
+      assignments: [{ at: "2026-01-01T00:00:00Z", assignee: { id: "U1", type: "user_reference" } }],
+      incidents_responders: [
+        { state: "joined", user: { id: "U2" } },
+        { state: "pending", user: { id: "U3" } },
+        { state: "declined", user: { id: "U4" } },
+        { state: "something_new", user: { id: "U5" } },
+        { state: "pending" },
+      ],
+    },
+  }));
+  assert.equal(incident.serviceName, "Checkout");
+  assert.equal(incident.htmlUrl, "https://acme.pagerduty.com/incidents/Q1");
+  assert.deepEqual(incident.assigneeIds, ["U1"]);
+  assert.deepEqual(incident.acceptedResponderIds, ["U2"]);
+});
+
+Deno.test("on-call times that are not times are kept as unreadable, not fatal", () => {
+  const body = {
+    oncalls: [
+      {
+        user: { id: "U" },
+        escalation_policy: { id: "E" },
+        escalation_level: 1,
+        start: "soon",
+        end: "later",
+      },
+      { user: { id: "U" }, escalation_policy: { id: "E" }, escalation_level: 1, end: 42 },
+      {
+        user: { id: "U" },
+        escalation_policy: { id: "E" },
+        escalation_level: 1,
+        start: "2026-01-01T08:00:00Z",
+        end: "2026-01-01T16:00:00Z",
+      },
+      { user: { id: "U" }, escalation_policy: { id: "E" }, escalation_level: 1 },
+    ],
+  };
+  const entries = readOnCalls(result(body), readList(result(body), "oncalls"));
+  assert.deepEqual(
+    entries.map((
+      e,
+    ) => [e.start?.toISOString(), e.end instanceof Date ? e.end.toISOString() : e.end]),
+    [
+      [undefined, "unreadable"],
+      [undefined, "unreadable"],
+      ["2026-01-01T08:00:00.000Z", "2026-01-01T16:00:00.000Z"],
+      [undefined, undefined],
+    ],
+  );
 });

@@ -27,6 +27,8 @@ import {
   accessMonitoringRuleOf,
   accessRequestOf,
   clusterInfoOf,
+  lockMessage,
+  lockOf,
   requestStateValue,
   teleportUserOf,
   timestampOf,
@@ -41,6 +43,9 @@ import {
   type AccessRequest,
   type AuthClient,
   type ClusterInfo,
+  type Lock,
+  type LockQuery,
+  type NewLock,
   type PluginDataMap,
   type PluginDataRecord,
   type ReviewSubmission,
@@ -380,6 +385,44 @@ export class TeleportClient implements AuthClient {
   }
 
   /**
+   * Creates or replaces the lock with this name: every certificate issued from the target access
+   * request stops working while it is in force.
+   */
+  async upsertLock(lock: NewLock): Promise<void> {
+    await this.#unary(AuthService.method.upsertLock, lockMessage(lock), {
+      operation: `lock access request ${lock.target.accessRequest} (lock ${lock.name})`,
+      permissionHint: LOCK_WRITE_HINT,
+    });
+  }
+
+  /** The lock with this name, or undefined when there is none. */
+  async getLock(name: string): Promise<Lock | undefined> {
+    try {
+      return lockOf(
+        await this.#unary(AuthService.method.getLock, { Name: name }, {
+          operation: `read lock ${name}`,
+          permissionHint: "give its role `lock: [read]`",
+        }),
+      );
+    } catch (error) {
+      if (error instanceof TeleportError && error.kind === "not_found") return undefined;
+      throw error;
+    }
+  }
+
+  /** The locks on the given access requests (every lock when none is given). */
+  async getLocks(query: LockQuery): Promise<Lock[]> {
+    const response = await this.#unary(AuthService.method.getLocks, {
+      Targets: (query.accessRequests ?? []).map((id) => ({ AccessRequest: id })),
+      InForceOnly: query.inForceOnly ?? false,
+    }, {
+      operation: "list locks",
+      permissionHint: "give its role `lock: [list, read]`",
+    });
+    return response.Locks.map(lockOf);
+  }
+
+  /**
    * Opens a WatchEvents stream on the current channel (no deadline: it lives until cancelled
    * or the server ends it). Errors surface from iteration as {@linkcode TeleportError}s.
    */
@@ -584,6 +627,9 @@ const LIST_CONTEXT = {
   operation: "list access requests",
   permissionHint: "give its role `access_request: [list, read]`",
 };
+
+const LOCK_WRITE_HINT =
+  "give its role `lock: [create, update]` (and on clusters that require MFA for admin actions, use a Machine ID bot identity)";
 
 const WATCH_CONTEXT = {
   operation: "watch access requests",

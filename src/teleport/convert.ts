@@ -14,15 +14,20 @@ import type { AccessMonitoringRule as RuleMessage } from "./gen/teleport/accessm
 import {
   type AccessRequestV3,
   type AccessReview as ReviewMessage,
+  type LockV2,
+  type LockV2Schema,
   RequestState as RequestStateEnum,
   type UserV2,
 } from "./gen/teleport/legacy/types/types_pb.ts";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { LabelValues } from "./gen/teleport/legacy/types/wrappers/wrappers_pb.ts";
 import type {
   AccessMonitoringRule,
   AccessRequest,
   AccessReview,
   ClusterInfo,
+  Lock,
+  NewLock,
   RequestState,
   ReviewDecision,
   TeleportUser,
@@ -144,5 +149,41 @@ export function teleportUserOf(message: UserV2): TeleportUser {
     name: message.Metadata?.Name ?? "",
     roles: [...(message.Spec?.Roles ?? [])],
     traits: labelValuesOf(message.Spec?.Traits),
+  };
+}
+
+/** Kind and version Teleport requires of a lock. */
+const LOCK_KIND = "lock";
+const LOCK_VERSION = "v2";
+
+/**
+ * The `types.LockV2` to upsert. `expires` goes into both `Spec.Expires` (when the lock stops
+ * being in force) and `Metadata.Expires` (when the Auth Service deletes it), so expired locks do
+ * not pile up. `CreatedAt` and `CreatedBy` are left to the server.
+ */
+export function lockMessage(lock: NewLock): MessageInitShape<typeof LockV2Schema> {
+  const expires = lock.expires === undefined ? undefined : timestampOf(lock.expires);
+  return {
+    Kind: LOCK_KIND,
+    Version: LOCK_VERSION,
+    Metadata: { Name: lock.name, Namespace: "default", Expires: expires },
+    Spec: {
+      Target: { AccessRequest: lock.target.accessRequest },
+      Message: lock.message,
+      Expires: expires,
+    },
+  };
+}
+
+/** A lock as the domain sees it; `expires` is the in-force end (`Spec.Expires`). */
+export function lockOf(message: LockV2): Lock {
+  const spec = message.Spec;
+  return {
+    name: message.Metadata?.Name ?? "",
+    message: spec?.Message ?? "",
+    expires: dateOf(spec?.Expires),
+    target: { accessRequest: spec?.Target?.AccessRequest ?? "" },
+    createdAt: dateOf(spec?.CreatedAt),
+    createdBy: spec?.CreatedBy ?? "",
   };
 }

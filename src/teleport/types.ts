@@ -119,6 +119,39 @@ export interface ReviewSubmission {
   readonly reason: string;
 }
 
+/** What a lock disables: here, every certificate issued from one access request. */
+export interface LockTarget {
+  /** The access request ID (`LockTarget.AccessRequest`); "" when the lock targets something else. */
+  readonly accessRequest: string;
+}
+
+/** A lock to write: certificates matching its target stop working while it is in force. */
+export interface NewLock {
+  /** The lock's name; writing the same name again replaces the lock. */
+  readonly name: string;
+  /** Shown to the locked-out user; one sentence saying why. */
+  readonly message: string;
+  /** When the lock stops being in force (and is removed); undefined keeps it forever. */
+  readonly expires: Date | undefined;
+  readonly target: LockTarget;
+}
+
+/** A lock as the Auth Service holds it. */
+export interface Lock extends NewLock {
+  /** When it was created; undefined when Teleport sent the zero time. */
+  readonly createdAt: Date | undefined;
+  /** The Teleport user who wrote it (set by the Auth Service). */
+  readonly createdBy: string;
+}
+
+/** Which locks {@linkcode AuthClient.getLocks} lists. */
+export interface LockQuery {
+  /** Only locks on these access requests; empty or absent lists every lock. */
+  readonly accessRequests?: readonly string[];
+  /** Leave out locks whose `expires` has passed. */
+  readonly inForceOnly?: boolean;
+}
+
 /** Kinds of failure the Auth Service reports, from its gRPC status codes. */
 export type TeleportErrorKind =
   | "permission_denied"
@@ -167,6 +200,12 @@ export interface AuthClient {
   getUser(name: string): Promise<TeleportUser>;
   /** Access Monitoring Rules that notify `plugin` about access requests. */
   listAccessMonitoringRules(plugin: string): Promise<AccessMonitoringRule[]>;
+  /** Creates or replaces the lock with this name (needs `lock: [create, update]`). */
+  upsertLock(lock: NewLock): Promise<void>;
+  /** The lock with this name, or undefined when there is none (needs `lock: [read]`). */
+  getLock(name: string): Promise<Lock | undefined>;
+  /** The locks matching the query (needs `lock: [list, read]`). */
+  getLocks(query: LockQuery): Promise<Lock[]>;
 }
 
 /** An error from the Auth Service or the connection to it, with Teleport's message. */

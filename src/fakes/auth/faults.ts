@@ -19,7 +19,10 @@ export type FakeAuthMethod =
   | "GetPluginData"
   | "UpdatePluginData"
   | "UsersService/GetUser"
-  | "ListAccessMonitoringRulesWithFilter";
+  | "ListAccessMonitoringRulesWithFilter"
+  | "GetLock"
+  | "GetLocks"
+  | "UpsertLock";
 
 /** A status to answer with instead of serving the call. */
 export interface InjectedFailure {

@@ -40,6 +40,15 @@ export const ACCESS_PLUGIN_PERMISSIONS: Permissions = {
   review: true,
 };
 
+/**
+ * {@linkcode ACCESS_PLUGIN_PERMISSIONS} plus `lock: [create, update, read]`, what the plugin's
+ * role needs when access ends with the shift or with the incident.
+ */
+export const ACCESS_PLUGIN_WITH_LOCKS_PERMISSIONS: Permissions = {
+  ...ACCESS_PLUGIN_PERMISSIONS,
+  rules: { ...ACCESS_PLUGIN_PERMISSIONS.rules, lock: ["create", "update", "read"] },
+};
+
 /** No rights at all: what an unknown certificate user gets. */
 export const NO_PERMISSIONS: Permissions = {};
 

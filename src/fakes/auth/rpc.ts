@@ -7,13 +7,15 @@
  */
 
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
 import type {
   ListAccessMonitoringRulesWithFilterRequest,
   ListAccessMonitoringRulesWithFilterResponseSchema,
 } from "../../teleport/gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_pb.ts";
 import {
   AccessRequestSort,
+  type GetLocksRequest,
+  type GetLocksResponseSchema,
   type ListAccessRequestsRequest,
   type PingResponseSchema,
   type PluginDataSeqSchema,
@@ -25,6 +27,9 @@ import {
   AccessRequestScope,
   type AccessRequestV3Schema,
   type AccessReviewSubmission,
+  type LockTarget,
+  type LockV2,
+  type LockV2Schema,
   type PluginDataFilter,
   type PluginDataUpdateParams,
   RequestState,
@@ -41,6 +46,7 @@ import {
   requireAny,
 } from "./rbac.ts";
 import { type AuthStore, PLUGIN_DATA_KIND, type StoredRequest } from "./store.ts";
+import { lockTarget, type StoredLockTarget } from "./locks.ts";
 import { authorizeWatch, type ConfirmedKind } from "./watch.ts";
 import {
   accessMonitoringRuleMessage,
@@ -48,6 +54,7 @@ import {
   GO_ZERO_TIME_SECONDS,
   KIND_ACCESS_MONITORING_RULE,
   KIND_ACCESS_REQUEST,
+  lockMessage,
   pluginDataMessage,
   stateFromProto,
   userMessage,
@@ -115,6 +122,29 @@ function requireListRequests(ctx: CallContext, filter: AccessRequestFilter | und
   const ownOnly = filter !== undefined &&
     (filter.User === ctx.caller || filter.Scope === AccessRequestScope.MY_REQUESTS);
   if (denied && !ownOnly) throw denied;
+}
+
+/** Kind of lock resources, as RBAC rules name it. */
+const KIND_LOCK = "lock";
+
+function storedTarget(target: LockTarget | undefined): StoredLockTarget {
+  return lockTarget({
+    user: target?.User,
+    role: target?.Role,
+    login: target?.Login,
+    mfaDevice: target?.MFADevice,
+    windowsDesktop: target?.WindowsDesktop,
+    accessRequest: target?.AccessRequest,
+    device: target?.Device,
+    serverId: target?.ServerID,
+  });
+}
+
+/** A timestamp in milliseconds; absent and Go-zero ones are unset. */
+function timeOf(timestamp: Timestamp | undefined): number | undefined {
+  return timestamp === undefined || timestamp.seconds === GO_ZERO_TIME_SECONDS
+    ? undefined
+    : timestampMs(timestamp);
 }
 
 function checkPluginDataKind(kind: string): void {
@@ -350,6 +380,58 @@ export class AuthRpc {
       page.push(accessMonitoringRuleMessage(rule));
     }
     return { rules: page, nextPageToken };
+  }
+}
+
+/** The lock RPCs, kept apart from {@linkcode AuthRpc} so each stays readable. */
+export class LockRpc {
+  readonly #store: AuthStore;
+
+  /** Serves lock RPCs over `store`. */
+  constructor(store: AuthStore) {
+    this.#store = store;
+  }
+
+  /**
+   * `UpsertLock`: needs `create` and `update` on `lock`; a name and a target are required;
+   * `CreatedBy` defaults to the caller and `CreatedAt` to now.
+   */
+  upsertLock(ctx: CallContext, lock: LockV2): Record<string, never> {
+    const denied = missingVerb(ctx.permissions, KIND_LOCK, ["create", "update"]);
+    if (denied) throw denied;
+    const spec = lock.Spec;
+    this.#store.locks.upsert({
+      name: lock.Metadata?.Name ?? "",
+      target: storedTarget(spec?.Target),
+      message: spec?.Message ?? "",
+      expires: timeOf(spec?.Expires),
+      deleteAt: timeOf(lock.Metadata?.Expires),
+      createdAt: timeOf(spec?.CreatedAt),
+      createdBy: spec?.CreatedBy || ctx.caller,
+    });
+    return {};
+  }
+
+  /** `GetLock`: needs `read` on `lock`. */
+  getLock(ctx: CallContext, name: string): MessageInitShape<typeof LockV2Schema> {
+    const denied = missingVerb(ctx.permissions, KIND_LOCK, ["read"]);
+    if (denied) throw denied;
+    if (name === "") throw badParameter("missing parameter name");
+    return lockMessage(this.#store.locks.get(name));
+  }
+
+  /**
+   * `GetLocks`: needs `list` and `read` on `lock`; locks matching any target (every lock without
+   * targets), only those in force when asked.
+   */
+  getLocks(
+    ctx: CallContext,
+    req: GetLocksRequest,
+  ): MessageInitShape<typeof GetLocksResponseSchema> {
+    const denied = missingVerb(ctx.permissions, KIND_LOCK, ["list", "read"]);
+    if (denied) throw denied;
+    const locks = this.#store.locks.list(req.Targets.map(storedTarget), req.InForceOnly);
+    return { Locks: locks.map(lockMessage) };
   }
 }
 

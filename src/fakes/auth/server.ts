@@ -14,6 +14,8 @@ import { AccessMonitoringRulesService } from "../../teleport/gen/teleport/access
 import type { ListAccessMonitoringRulesWithFilterRequest } from "../../teleport/gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_pb.ts";
 import {
   AuthService,
+  type GetLockRequest,
+  type GetLocksRequest,
   type GetUserRequest,
   type ListAccessRequestsRequest,
   type RequestStateSetter,
@@ -22,6 +24,7 @@ import {
 import type {
   AccessRequestFilter,
   AccessReviewSubmission,
+  LockV2,
   PluginDataFilter,
   PluginDataUpdateParams,
 } from "../../teleport/gen/teleport/legacy/types/types_pb.ts";
@@ -30,7 +33,7 @@ import {
   UsersService,
 } from "../../teleport/gen/teleport/users/v1/users_service_pb.ts";
 import { grpcServiceDefinition } from "../../teleport/grpc_service.ts";
-import type { AccessRequest, RequestState, TeleportUser } from "../../teleport/types.ts";
+import type { AccessRequest, Lock, RequestState, TeleportUser } from "../../teleport/types.ts";
 import {
   type ClientIdentity,
   type ClientIdentityOptions,
@@ -40,7 +43,8 @@ import {
 import { AuthError } from "./errors.ts";
 import { type FakeAuthMethod, FaultPlan, type InjectedFailure } from "./faults.ts";
 import { ACCESS_PLUGIN_PERMISSIONS, type Permissions } from "./rbac.ts";
-import { AuthRpc, type CallContext, internalError } from "./rpc.ts";
+import { AuthRpc, type CallContext, internalError, LockRpc } from "./rpc.ts";
+import { lockTarget, type LockTargetField, lockView, type StoredLock } from "./locks.ts";
 import {
   accessRequestView,
   AuthStore,
@@ -110,6 +114,9 @@ const METHODS: readonly FakeAuthMethod[] = [
   "UpdatePluginData",
   "UsersService/GetUser",
   "ListAccessMonitoringRulesWithFilter",
+  "GetLock",
+  "GetLocks",
+  "UpsertLock",
 ];
 
 interface PendingDelay {
@@ -144,6 +151,7 @@ export class FakeAuthServer {
   readonly #hub = new WatchHub();
   readonly #faults = new FaultPlan();
   readonly #rpc: AuthRpc;
+  readonly #lockRpc: LockRpc;
   readonly #credentials: grpc.ServerCredentials;
   readonly #sweepMs: number;
   readonly #calls = new Map<FakeAuthMethod, number>(METHODS.map((m) => [m, 0]));
@@ -171,6 +179,7 @@ export class FakeAuthServer {
       proxyPublicAddr: options.proxyPublicAddr ?? "",
       advancedAccessWorkflows: options.advancedAccessWorkflows ?? true,
     });
+    this.#lockRpc = new LockRpc(this.store);
     this.store.onEvent((event) => {
       this.#hub.publish(event);
       this.#changed();
@@ -314,6 +323,50 @@ export class FakeAuthServer {
   /** Deletes an access monitoring rule (watchers get DELETE). */
   deleteAccessMonitoringRule(name: string): boolean {
     return this.store.deleteRule(name);
+  }
+
+  // ---- locks ----
+
+  /** Every lock not yet deleted, in name order (in force or not). */
+  locks(): Lock[] {
+    return this.store.locks.list([], false).map(lockView);
+  }
+
+  /** The lock with this name, or undefined. */
+  lock(name: string): Lock | undefined {
+    const stored = this.store.locks.find(name);
+    return stored && lockView(stored);
+  }
+
+  /** Whether an in-force lock stops the certificates of this access request from working. */
+  isRequestLocked(requestId: string): boolean {
+    return this.store.locks.isRequestLocked(requestId);
+  }
+
+  /** Writes a lock as an administrator would (`tctl lock`), without RBAC. */
+  putLock(lock: {
+    readonly name: string;
+    readonly target: Partial<Record<LockTargetField, string>>;
+    readonly message?: string;
+    readonly expires?: Date;
+    readonly createdBy?: string;
+  }): Lock {
+    const expires = lock.expires?.getTime();
+    const stored = this.store.locks.upsert({
+      name: lock.name,
+      target: lockTarget(lock.target),
+      message: lock.message ?? "",
+      expires,
+      deleteAt: expires,
+      createdBy: lock.createdBy ?? "admin",
+    });
+    this.#changed();
+    return lockView(stored);
+  }
+
+  /** Calls `listener` after every lock written; returns a function that stops it. */
+  onLock(listener: (lock: Lock, stored: StoredLock) => void): () => void {
+    return this.store.locks.onUpsert((stored) => listener(lockView(stored), stored));
   }
 
   // ---- observing ----
@@ -602,6 +655,18 @@ export class FakeAuthServer {
       updatePluginData: this.#unary(
         "UpdatePluginData",
         (ctx, req: PluginDataUpdateParams) => rpc.updatePluginData(ctx, req),
+      ),
+      getLock: this.#unary(
+        "GetLock",
+        (ctx, req: GetLockRequest) => this.#lockRpc.getLock(ctx, req.Name),
+      ),
+      getLocks: this.#unary(
+        "GetLocks",
+        (ctx, req: GetLocksRequest) => this.#lockRpc.getLocks(ctx, req),
+      ),
+      upsertLock: this.#unary(
+        "UpsertLock",
+        (ctx, req: LockV2) => this.#lockRpc.upsertLock(ctx, req),
       ),
     });
     server.addService(grpcServiceDefinition(UsersService), {

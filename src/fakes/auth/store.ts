@@ -24,6 +24,7 @@ import {
   notImplemented,
 } from "./errors.ts";
 import { newUuidV7 } from "./ids.ts";
+import { LockStore } from "./locks.ts";
 import type { Permissions } from "./rbac.ts";
 import {
   DEFAULT_THRESHOLD,
@@ -244,10 +245,13 @@ export class AuthStore {
   readonly #rules = new Map<string, StoredRule>();
   readonly #listeners = new Set<(event: StoreEvent) => void>();
   readonly #pluginDataListeners = new Set<(change: PluginDataChange) => void>();
+  /** The cluster's locks. */
+  readonly locks: LockStore;
 
   /** Creates an empty store reading time from `clock`. */
   constructor(clock: Clock = systemClock) {
     this.#clock = clock;
+    this.locks = new LockStore(() => clock.now());
   }
 
   /** The store's clock. */
@@ -415,8 +419,9 @@ export class AuthStore {
     return true;
   }
 
-  /** Deletes every request whose resource expiry has passed; returns how many. */
+  /** Deletes every request (and lock) whose expiry has passed; returns how many requests. */
   expireDue(): number {
+    this.locks.expireDue();
     const now = this.#clock.now();
     const due: string[] = [];
     for (const request of this.#requests.values()) {

@@ -18,6 +18,8 @@ import {
 } from "../../teleport/gen/teleport/legacy/client/proto/event_pb.ts";
 import {
   AccessRequestV3Schema,
+  type LockTargetSchema,
+  type LockV2Schema,
   type PluginDataV3Schema,
   RequestState,
   type UserV2Schema,
@@ -25,6 +27,7 @@ import {
 } from "../../teleport/gen/teleport/legacy/types/types_pb.ts";
 import type { LabelValuesSchema } from "../../teleport/gen/teleport/legacy/types/wrappers/wrappers_pb.ts";
 import type { FakeUser, PluginDataRecord, StoredRequest, StoredRule } from "./store.ts";
+import type { StoredLock, StoredLockTarget } from "./locks.ts";
 
 /** Go's zero `time.Time` as gogo marshals it. */
 export const GO_ZERO_TIME_SECONDS = -62135596800n;
@@ -174,6 +177,42 @@ export function pluginDataMessage(
       Entries: Object.fromEntries(
         [...record.entries].map(([plugin, data]) => [plugin, { Data: Object.fromEntries(data) }]),
       ),
+    },
+  };
+}
+
+/** `types.LockTarget` of a stored target (unset fields are "", which proto3 leaves out). */
+export function lockTargetMessage(
+  target: StoredLockTarget,
+): MessageInitShape<typeof LockTargetSchema> {
+  return {
+    User: target.user,
+    Role: target.role,
+    Login: target.login,
+    MFADevice: target.mfaDevice,
+    WindowsDesktop: target.windowsDesktop,
+    AccessRequest: target.accessRequest,
+    Device: target.device,
+    ServerID: target.serverId,
+  };
+}
+
+/** `types.LockV2` of a stored lock; gogo always writes the non-nullable `CreatedAt`. */
+export function lockMessage(lock: StoredLock): MessageInitShape<typeof LockV2Schema> {
+  return {
+    Kind: "lock",
+    Version: "v2",
+    Metadata: {
+      Name: lock.name,
+      Namespace: "default",
+      Expires: lock.deleteAt === undefined ? undefined : timestampFromMs(lock.deleteAt),
+    },
+    Spec: {
+      Target: lockTargetMessage(lock.target),
+      Message: lock.message,
+      Expires: lock.expires === undefined ? undefined : timestampFromMs(lock.expires),
+      CreatedAt: time(lock.createdAt),
+      CreatedBy: lock.createdBy,
     },
   };
 }

@@ -198,7 +198,7 @@ export class Renderer {
       ),
       user: this.userReference(entry.userId),
       start: entry.start?.toISOString() ?? null,
-      end: entry.end?.toISOString() ?? null,
+      end: entry.endText ?? entry.end?.toISOString() ?? null,
     };
   }
 
@@ -236,6 +236,15 @@ export class Renderer {
       acknowledgements: incident.acknowledgements.map((a) => ({
         at: a.at.toISOString(),
         acknowledger: this.userReference(a.userId),
+      })),
+      incidents_responders: incident.responders.map((r) => ({
+        state: r.state,
+        user: this.userReference(r.userId),
+        incident: this.reference("incident", "incidents", incident.id, incident.title),
+        updated_at: r.updatedAt.toISOString(),
+        message: "Please help with this incident.",
+        requester: this.userReference(r.requesterId),
+        requested_at: r.requestedAt.toISOString(),
       })),
       last_status_change_at: incident.lastStatusChangeAt.toISOString(),
       last_status_change_by: this.userReference(incident.lastStatusChangeById),

@@ -327,6 +327,7 @@ export class FakePagerDuty {
     scheduleId?: string;
     start?: Date;
     end?: Date;
+    endText?: string;
   }): OnCallRecord {
     const entry = this.account.putOnCall(input);
     this.#checkWaiters();
@@ -473,6 +474,13 @@ export class FakePagerDuty {
     );
     this.#checkWaiters();
     return incident;
+  }
+
+  /** Runs `change` on the account as a responder would (at the fake's time), then wakes waiters. */
+  act<T>(change: (account: Account, now: Date) => T): T {
+    const result = change(this.account, new Date(this.#clock()));
+    this.#checkWaiters();
+    return result;
   }
 
   // ---- webhooks --------------------------------------------------------------------------------

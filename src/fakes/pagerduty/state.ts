@@ -55,6 +55,8 @@ export interface OnCallRecord {
   readonly start: Date | undefined;
   /** undefined: on call until further notice. */
   readonly end: Date | undefined;
+  /** Sent as `end` instead of `end`'s time, to test answers with odd times (e.g. "soon"). */
+  readonly endText?: string;
 }
 
 /** A priority of the account. */
@@ -68,6 +70,19 @@ export interface PriorityRecord {
 export interface AssignmentRecord {
   readonly at: Date;
   readonly userId: string;
+}
+
+/** How a user answered a responder request (`incidents_responders[].state`). */
+export type ResponderState = "pending" | "joined" | "declined";
+
+/** A user asked to help on an incident, and their answer. */
+export interface ResponderRecord {
+  readonly userId: string;
+  readonly state: ResponderState;
+  /** Who asked them. */
+  readonly requesterId: string;
+  readonly requestedAt: Date;
+  readonly updatedAt: Date;
 }
 
 /** A note on an incident. */
@@ -108,6 +123,8 @@ export interface IncidentRecord {
   readonly assignments: readonly AssignmentRecord[];
   readonly acknowledgements: readonly AssignmentRecord[];
   readonly notes: readonly NoteRecord[];
+  /** Responder requests, one per user, in the order they were made. */
+  readonly responders: readonly ResponderRecord[];
 }
 
 /** Something that changed in the account, for webhooks and waiters. */
@@ -120,7 +137,9 @@ export interface AccountEvent {
     | "incident.reopened"
     | "incident.reassigned"
     | "incident.priority_updated"
-    | "incident.annotated";
+    | "incident.annotated"
+    | "incident.responder.added"
+    | "incident.responder.replied";
   readonly incident: IncidentRecord;
   readonly note?: NoteRecord;
   /** The user who caused it. */
@@ -211,6 +230,7 @@ type MutableIncident = Mutable<IncidentRecord> & {
   assignments: AssignmentRecord[];
   acknowledgements: AssignmentRecord[];
   notes: NoteRecord[];
+  responders: ResponderRecord[];
 };
 
 /** The account's data and rules. */
@@ -350,6 +370,7 @@ export class Account {
     scheduleId?: string;
     start?: Date;
     end?: Date;
+    endText?: string;
   }): OnCallRecord {
     this.requireUser(input.userId);
     this.requirePolicy(input.escalationPolicyId);
@@ -365,6 +386,7 @@ export class Account {
       scheduleId: input.scheduleId,
       start: input.start,
       end: input.end,
+      ...(input.endText === undefined ? {} : { endText: input.endText }),
     };
     this.#onCalls.push(entry);
     return entry;
@@ -585,6 +607,7 @@ export class Account {
       assignments,
       acknowledgements: selfAssigned ? [{ at: now, userId: actorId }] : [],
       notes: [],
+      responders: [],
     };
     this.#incidents.push(incident);
     this.#incidentsById.set(incident.id, incident);
@@ -742,6 +765,55 @@ export class Account {
     return note;
   }
 
+  /**
+   * Asks `userId` to respond (state `pending`), as adding a responder in the web UI does; asking
+   * again leaves an existing answer alone.
+   */
+  requestResponder(
+    idOrNumber: string,
+    userId: string,
+    requesterId: string,
+    now: Date,
+  ): ResponderRecord {
+    this.requireUser(userId);
+    this.requireUser(requesterId);
+    const incident = this.#require(idOrNumber);
+    const existing = incident.responders.find((r) => r.userId === userId);
+    if (existing !== undefined) return existing;
+    const responder: ResponderRecord = {
+      userId,
+      state: "pending",
+      requesterId,
+      requestedAt: now,
+      updatedAt: now,
+    };
+    incident.responders.push(responder);
+    incident.updatedAt = now;
+    this.#emit("incident.responder.added", incident, requesterId, now);
+    return responder;
+  }
+
+  /** Records a responder's answer (`joined` accepts, `declined` refuses). */
+  answerResponder(
+    idOrNumber: string,
+    userId: string,
+    state: "joined" | "declined",
+    now: Date,
+  ): ResponderRecord {
+    const incident = this.#require(idOrNumber);
+    const index = incident.responders.findIndex((r) => r.userId === userId);
+    if (index < 0) {
+      throw new Error(
+        `User ${userId} was not asked to respond to incident ${idOrNumber}; call requestResponder first.`,
+      );
+    }
+    const answered = { ...incident.responders[index], state, updatedAt: now };
+    incident.responders[index] = answered;
+    incident.updatedAt = now;
+    this.#emit("incident.responder.replied", incident, userId, now);
+    return answered;
+  }
+
   /** Notes of an incident, oldest first; throws a 404 error for an unknown incident. */
   notes(idOrNumber: string): readonly NoteRecord[] {
     return [...this.#require(idOrNumber).notes];
@@ -759,5 +831,6 @@ function snapshot(incident: MutableIncident): IncidentRecord {
     assignments: Object.freeze([...incident.assignments]),
     acknowledgements: Object.freeze([...incident.acknowledgements]),
     notes: Object.freeze([...incident.notes]),
+    responders: Object.freeze([...incident.responders]),
   });
 }

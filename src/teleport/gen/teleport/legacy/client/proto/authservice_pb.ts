@@ -11,7 +11,7 @@ import type { EmptySchema, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_empty, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { EventSchema } from "./event_pb.ts";
 import { file_teleport_legacy_client_proto_event } from "./event_pb.ts";
-import type { AccessRequestFilter, AccessRequestFilterSchema, AccessRequestV3, AccessRequestV3Schema, AccessReviewSubmissionSchema, PluginDataFilterSchema, PluginDataUpdateParamsSchema, PluginDataV3, RequestState, UserV2Schema, WatchKind } from "../../types/types_pb.ts";
+import type { AccessRequestFilter, AccessRequestFilterSchema, AccessRequestV3, AccessRequestV3Schema, AccessReviewSubmissionSchema, LockTarget, LockV2, LockV2Schema, PluginDataFilterSchema, PluginDataUpdateParamsSchema, PluginDataV3, RequestState, UserV2Schema, WatchKind } from "../../types/types_pb.ts";
 import { file_teleport_legacy_types_types } from "../../types/types_pb.ts";
 import type { LabelValues } from "../../types/wrappers/wrappers_pb.ts";
 import { file_teleport_legacy_types_wrappers_wrappers } from "../../types/wrappers/wrappers_pb.ts";
@@ -21,7 +21,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file teleport/legacy/client/proto/authservice.proto.
  */
 export const file_teleport_legacy_client_proto_authservice: GenFile = /*@__PURE__*/
-  fileDesc("Ci50ZWxlcG9ydC9sZWdhY3kvY2xpZW50L3Byb3RvL2F1dGhzZXJ2aWNlLnByb3RvEgVwcm90byJFCgVXYXRjaBIfCgVLaW5kcxgBIAMoCzIQLnR5cGVzLldhdGNoS2luZBIbChNBbGxvd1BhcnRpYWxTdWNjZXNzGAIgASgIIg0KC1BpbmdSZXF1ZXN0IisKCEZlYXR1cmVzEh8KF0FkdmFuY2VkQWNjZXNzV29ya2Zsb3dzGAcgASgIIu8BCgxQaW5nUmVzcG9uc2USEwoLQ2x1c3Rlck5hbWUYASABKAkSFQoNU2VydmVyVmVyc2lvbhgCIAEoCRInCg5TZXJ2ZXJGZWF0dXJlcxgDIAEoCzIPLnByb3RvLkZlYXR1cmVzEhcKD1Byb3h5UHVibGljQWRkchgEIAEoCRIQCghJc0JvcmluZxgFIAEoCBISCgpSZW1vdGVBZGRyGAcgASgJEhIKCkxvYWRBbGxDQXMYCCABKAgSMQoNTGljZW5zZUV4cGlyeRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBKBAgGEAcipAEKGUxpc3RBY2Nlc3NSZXF1ZXN0c1JlcXVlc3QSKgoGRmlsdGVyGAEgASgLMhoudHlwZXMuQWNjZXNzUmVxdWVzdEZpbHRlchImCgRTb3J0GAIgASgOMhgucHJvdG8uQWNjZXNzUmVxdWVzdFNvcnQSEgoKRGVzY2VuZGluZxgDIAEoCBINCgVMaW1pdBgEIAEoBRIQCghTdGFydEtleRgFIAEoCSJdChpMaXN0QWNjZXNzUmVxdWVzdHNSZXNwb25zZRIuCg5BY2Nlc3NSZXF1ZXN0cxgBIAMoCzIWLnR5cGVzLkFjY2Vzc1JlcXVlc3RWMxIPCgdOZXh0S2V5GAIgASgJItcBChJSZXF1ZXN0U3RhdGVTZXR0ZXISCgoCSUQYASABKAkSIgoFU3RhdGUYAiABKA4yEy50eXBlcy5SZXF1ZXN0U3RhdGUSEQoJRGVsZWdhdG9yGAMgASgJEg4KBlJlYXNvbhgEIAEoCRIqCgtBbm5vdGF0aW9ucxgFIAEoCzIVLndyYXBwZXJzLkxhYmVsVmFsdWVzEg0KBVJvbGVzGAYgAygJEjMKD0Fzc3VtZVN0YXJ0VGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOAoNUGx1Z2luRGF0YVNlcRInCgpQbHVnaW5EYXRhGAEgAygLMhMudHlwZXMuUGx1Z2luRGF0YVYzIjMKDkdldFVzZXJSZXF1ZXN0EgwKBE5hbWUYASABKAkSEwoLV2l0aFNlY3JldHMYAiABKAgqQgoRQWNjZXNzUmVxdWVzdFNvcnQSCwoHREVGQVVMVBAAEgsKB0NSRUFURUQQARIJCgVTVEFURRACEggKBFVTRVIQAzLoBAoLQXV0aFNlcnZpY2USLwoEUGluZxISLnByb3RvLlBpbmdSZXF1ZXN0GhMucHJvdG8uUGluZ1Jlc3BvbnNlEisKC1dhdGNoRXZlbnRzEgwucHJvdG8uV2F0Y2gaDC5wcm90by5FdmVudDABEi8KB0dldFVzZXISFS5wcm90by5HZXRVc2VyUmVxdWVzdBoNLnR5cGVzLlVzZXJWMhJLChNHZXRBY2Nlc3NSZXF1ZXN0c1YyEhoudHlwZXMuQWNjZXNzUmVxdWVzdEZpbHRlchoWLnR5cGVzLkFjY2Vzc1JlcXVlc3RWMzABElkKEkxpc3RBY2Nlc3NSZXF1ZXN0cxIgLnByb3RvLkxpc3RBY2Nlc3NSZXF1ZXN0c1JlcXVlc3QaIS5wcm90by5MaXN0QWNjZXNzUmVxdWVzdHNSZXNwb25zZRJKChVTZXRBY2Nlc3NSZXF1ZXN0U3RhdGUSGS5wcm90by5SZXF1ZXN0U3RhdGVTZXR0ZXIaFi5nb29nbGUucHJvdG9idWYuRW1wdHkSSwoSU3VibWl0QWNjZXNzUmV2aWV3Eh0udHlwZXMuQWNjZXNzUmV2aWV3U3VibWlzc2lvbhoWLnR5cGVzLkFjY2Vzc1JlcXVlc3RWMxI+Cg1HZXRQbHVnaW5EYXRhEhcudHlwZXMuUGx1Z2luRGF0YUZpbHRlchoULnByb3RvLlBsdWdpbkRhdGFTZXESSQoQVXBkYXRlUGx1Z2luRGF0YRIdLnR5cGVzLlBsdWdpbkRhdGFVcGRhdGVQYXJhbXMaFi5nb29nbGUucHJvdG9idWYuRW1wdHliBnByb3RvMw", [file_google_protobuf_empty, file_google_protobuf_timestamp, file_teleport_legacy_client_proto_event, file_teleport_legacy_types_types, file_teleport_legacy_types_wrappers_wrappers]);
+  fileDesc("Ci50ZWxlcG9ydC9sZWdhY3kvY2xpZW50L3Byb3RvL2F1dGhzZXJ2aWNlLnByb3RvEgVwcm90byJFCgVXYXRjaBIfCgVLaW5kcxgBIAMoCzIQLnR5cGVzLldhdGNoS2luZBIbChNBbGxvd1BhcnRpYWxTdWNjZXNzGAIgASgIIg0KC1BpbmdSZXF1ZXN0IisKCEZlYXR1cmVzEh8KF0FkdmFuY2VkQWNjZXNzV29ya2Zsb3dzGAcgASgIIu8BCgxQaW5nUmVzcG9uc2USEwoLQ2x1c3Rlck5hbWUYASABKAkSFQoNU2VydmVyVmVyc2lvbhgCIAEoCRInCg5TZXJ2ZXJGZWF0dXJlcxgDIAEoCzIPLnByb3RvLkZlYXR1cmVzEhcKD1Byb3h5UHVibGljQWRkchgEIAEoCRIQCghJc0JvcmluZxgFIAEoCBISCgpSZW1vdGVBZGRyGAcgASgJEhIKCkxvYWRBbGxDQXMYCCABKAgSMQoNTGljZW5zZUV4cGlyeRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBKBAgGEAcipAEKGUxpc3RBY2Nlc3NSZXF1ZXN0c1JlcXVlc3QSKgoGRmlsdGVyGAEgASgLMhoudHlwZXMuQWNjZXNzUmVxdWVzdEZpbHRlchImCgRTb3J0GAIgASgOMhgucHJvdG8uQWNjZXNzUmVxdWVzdFNvcnQSEgoKRGVzY2VuZGluZxgDIAEoCBINCgVMaW1pdBgEIAEoBRIQCghTdGFydEtleRgFIAEoCSJdChpMaXN0QWNjZXNzUmVxdWVzdHNSZXNwb25zZRIuCg5BY2Nlc3NSZXF1ZXN0cxgBIAMoCzIWLnR5cGVzLkFjY2Vzc1JlcXVlc3RWMxIPCgdOZXh0S2V5GAIgASgJItcBChJSZXF1ZXN0U3RhdGVTZXR0ZXISCgoCSUQYASABKAkSIgoFU3RhdGUYAiABKA4yEy50eXBlcy5SZXF1ZXN0U3RhdGUSEQoJRGVsZWdhdG9yGAMgASgJEg4KBlJlYXNvbhgEIAEoCRIqCgtBbm5vdGF0aW9ucxgFIAEoCzIVLndyYXBwZXJzLkxhYmVsVmFsdWVzEg0KBVJvbGVzGAYgAygJEjMKD0Fzc3VtZVN0YXJ0VGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOAoNUGx1Z2luRGF0YVNlcRInCgpQbHVnaW5EYXRhGAEgAygLMhMudHlwZXMuUGx1Z2luRGF0YVYzIjMKDkdldFVzZXJSZXF1ZXN0EgwKBE5hbWUYASABKAkSEwoLV2l0aFNlY3JldHMYAiABKAgiSgoPR2V0TG9ja3NSZXF1ZXN0EiIKB1RhcmdldHMYASADKAsyES50eXBlcy5Mb2NrVGFyZ2V0EhMKC0luRm9yY2VPbmx5GAIgASgIIjAKEEdldExvY2tzUmVzcG9uc2USHAoFTG9ja3MYASADKAsyDS50eXBlcy5Mb2NrVjIiHgoOR2V0TG9ja1JlcXVlc3QSDAoETmFtZRgBIAEoCSpCChFBY2Nlc3NSZXF1ZXN0U29ydBILCgdERUZBVUxUEAASCwoHQ1JFQVRFRBABEgkKBVNUQVRFEAISCAoEVVNFUhADMosGCgtBdXRoU2VydmljZRIvCgRQaW5nEhIucHJvdG8uUGluZ1JlcXVlc3QaEy5wcm90by5QaW5nUmVzcG9uc2USKwoLV2F0Y2hFdmVudHMSDC5wcm90by5XYXRjaBoMLnByb3RvLkV2ZW50MAESLwoHR2V0VXNlchIVLnByb3RvLkdldFVzZXJSZXF1ZXN0Gg0udHlwZXMuVXNlclYyEksKE0dldEFjY2Vzc1JlcXVlc3RzVjISGi50eXBlcy5BY2Nlc3NSZXF1ZXN0RmlsdGVyGhYudHlwZXMuQWNjZXNzUmVxdWVzdFYzMAESWQoSTGlzdEFjY2Vzc1JlcXVlc3RzEiAucHJvdG8uTGlzdEFjY2Vzc1JlcXVlc3RzUmVxdWVzdBohLnByb3RvLkxpc3RBY2Nlc3NSZXF1ZXN0c1Jlc3BvbnNlEkoKFVNldEFjY2Vzc1JlcXVlc3RTdGF0ZRIZLnByb3RvLlJlcXVlc3RTdGF0ZVNldHRlchoWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eRJLChJTdWJtaXRBY2Nlc3NSZXZpZXcSHS50eXBlcy5BY2Nlc3NSZXZpZXdTdWJtaXNzaW9uGhYudHlwZXMuQWNjZXNzUmVxdWVzdFYzEj4KDUdldFBsdWdpbkRhdGESFy50eXBlcy5QbHVnaW5EYXRhRmlsdGVyGhQucHJvdG8uUGx1Z2luRGF0YVNlcRJJChBVcGRhdGVQbHVnaW5EYXRhEh0udHlwZXMuUGx1Z2luRGF0YVVwZGF0ZVBhcmFtcxoWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eRIvCgdHZXRMb2NrEhUucHJvdG8uR2V0TG9ja1JlcXVlc3QaDS50eXBlcy5Mb2NrVjISOwoIR2V0TG9ja3MSFi5wcm90by5HZXRMb2Nrc1JlcXVlc3QaFy5wcm90by5HZXRMb2Nrc1Jlc3BvbnNlEjMKClVwc2VydExvY2sSDS50eXBlcy5Mb2NrVjIaFi5nb29nbGUucHJvdG9idWYuRW1wdHliBnByb3RvMw", [file_google_protobuf_empty, file_google_protobuf_timestamp, file_teleport_legacy_client_proto_event, file_teleport_legacy_types_types, file_teleport_legacy_types_wrappers_wrappers]);
 
 /**
  * Watch specifies the resource kinds to watch.
@@ -291,6 +291,72 @@ export const GetUserRequestSchema: GenMessage<GetUserRequest> = /*@__PURE__*/
   messageDesc(file_teleport_legacy_client_proto_authservice, 8);
 
 /**
+ * GetLocksRequest is the request type of GetLocks.
+ *
+ * @generated from message proto.GetLocksRequest
+ */
+export type GetLocksRequest = Message<"proto.GetLocksRequest"> & {
+  /**
+   * Targets: every returned lock matches at least one of them; empty lists every lock.
+   *
+   * @generated from field: repeated types.LockTarget Targets = 1;
+   */
+  Targets: LockTarget[];
+
+  /**
+   * InForceOnly leaves out locks whose Expires has passed.
+   *
+   * @generated from field: bool InForceOnly = 2;
+   */
+  InForceOnly: boolean;
+};
+
+/**
+ * Describes the message proto.GetLocksRequest.
+ * Use `create(GetLocksRequestSchema)` to create a new message.
+ */
+export const GetLocksRequestSchema: GenMessage<GetLocksRequest> = /*@__PURE__*/
+  messageDesc(file_teleport_legacy_client_proto_authservice, 9);
+
+/**
+ * GetLocksResponse is the response type of GetLocks.
+ *
+ * @generated from message proto.GetLocksResponse
+ */
+export type GetLocksResponse = Message<"proto.GetLocksResponse"> & {
+  /**
+   * @generated from field: repeated types.LockV2 Locks = 1;
+   */
+  Locks: LockV2[];
+};
+
+/**
+ * Describes the message proto.GetLocksResponse.
+ * Use `create(GetLocksResponseSchema)` to create a new message.
+ */
+export const GetLocksResponseSchema: GenMessage<GetLocksResponse> = /*@__PURE__*/
+  messageDesc(file_teleport_legacy_client_proto_authservice, 10);
+
+/**
+ * GetLockRequest is the request type of GetLock.
+ *
+ * @generated from message proto.GetLockRequest
+ */
+export type GetLockRequest = Message<"proto.GetLockRequest"> & {
+  /**
+   * @generated from field: string Name = 1;
+   */
+  Name: string;
+};
+
+/**
+ * Describes the message proto.GetLockRequest.
+ * Use `create(GetLockRequestSchema)` to create a new message.
+ */
+export const GetLockRequestSchema: GenMessage<GetLockRequest> = /*@__PURE__*/
+  messageDesc(file_teleport_legacy_client_proto_authservice, 11);
+
+/**
  * AccessRequestSort orders a ListAccessRequests listing.
  *
  * @generated from enum proto.AccessRequestSort
@@ -417,6 +483,36 @@ export const AuthService: GenService<{
   updatePluginData: {
     methodKind: "unary";
     input: typeof PluginDataUpdateParamsSchema;
+    output: typeof EmptySchema;
+  },
+  /**
+   * GetLock gets a lock by name.
+   *
+   * @generated from rpc proto.AuthService.GetLock
+   */
+  getLock: {
+    methodKind: "unary";
+    input: typeof GetLockRequestSchema;
+    output: typeof LockV2Schema;
+  },
+  /**
+   * GetLocks gets the locks matching any of the targets (all locks without targets).
+   *
+   * @generated from rpc proto.AuthService.GetLocks
+   */
+  getLocks: {
+    methodKind: "unary";
+    input: typeof GetLocksRequestSchema;
+    output: typeof GetLocksResponseSchema;
+  },
+  /**
+   * UpsertLock creates or replaces a lock.
+   *
+   * @generated from rpc proto.AuthService.UpsertLock
+   */
+  upsertLock: {
+    methodKind: "unary";
+    input: typeof LockV2Schema;
     output: typeof EmptySchema;
   },
 }> = /*@__PURE__*/
