@@ -10,6 +10,7 @@
 
 import { accessRequestView, AuthStore, userView } from "../../src/fakes/auth/store.ts";
 import { AuthError } from "../../src/fakes/auth/errors.ts";
+import { lockTarget, lockView } from "../../src/fakes/auth/locks.ts";
 import { Account } from "../../src/fakes/pagerduty/state.ts";
 import { PdHttpError } from "../../src/fakes/pagerduty/errors.ts";
 import {
@@ -28,6 +29,9 @@ import {
   type AccessRequest,
   type AuthClient,
   type ClusterInfo,
+  type Lock,
+  type LockQuery,
+  type NewLock,
   type PluginDataMap,
   type PluginDataRecord,
   type ReviewSubmission,
@@ -163,6 +167,34 @@ export class InMemoryAuth implements AuthClient {
     });
   }
 
+  upsertLock(lock: NewLock): Promise<void> {
+    return this.#run("upsertLock", () => {
+      const expires = lock.expires?.getTime();
+      this.store.locks.upsert({
+        name: lock.name,
+        target: lockTarget({ accessRequest: lock.target.accessRequest }),
+        message: lock.message,
+        expires,
+        deleteAt: expires,
+        createdBy: "teleport-plugin",
+      });
+    });
+  }
+
+  getLock(name: string): Promise<Lock | undefined> {
+    return this.#run("getLock", () => {
+      const stored = this.store.locks.find(name);
+      return stored && lockView(stored);
+    });
+  }
+
+  getLocks(query: LockQuery): Promise<Lock[]> {
+    return this.#run("getLocks", () => {
+      const targets = (query.accessRequests ?? []).map((id) => lockTarget({ accessRequest: id }));
+      return this.store.locks.list(targets, query.inForceOnly ?? false).map(lockView);
+    });
+  }
+
   listAccessMonitoringRules(plugin: string): Promise<AccessMonitoringRule[]> {
     return this.#run(
       "listAccessMonitoringRules",
@@ -292,6 +324,13 @@ export class InMemoryPagerDuty implements PagerDutyApi {
     return this.#run("getIncident", () => this.#incident(id));
   }
 
+  listOpenIncidents(serviceIds: readonly string[]): Promise<Incident[]> {
+    return this.#run("listOpenIncidents", () =>
+      this.account.incidents()
+        .filter((i) => i.status !== "resolved" && serviceIds.includes(i.serviceId))
+        .map((i) => this.#incident(i.id)));
+  }
+
   findIncidentByKey(incidentKey: string, serviceId: string): Promise<Incident | undefined> {
     return this.#run("findIncidentByKey", () => {
       const matches = this.account.incidentsWithKey(incidentKey)
@@ -363,7 +402,10 @@ export class InMemoryPagerDuty implements PagerDutyApi {
       status: i.status,
       incidentKey: i.incidentKey ?? "",
       serviceId: i.serviceId,
-      htmlUrl: "",
+      serviceName: this.account.service(i.serviceId)?.name ?? "",
+      htmlUrl: `https://memory.pagerduty.com/incidents/${i.id}`,
+      assigneeIds: [...new Set(i.assignments.map((a) => a.userId))],
+      acceptedResponderIds: i.responders.filter((r) => r.state === "joined").map((r) => r.userId),
     };
   }
 
