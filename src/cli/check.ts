@@ -70,6 +70,7 @@ export async function runChecks(path: string): Promise<CheckItem[]> {
         notifyServiceAnnotation: config.pagerduty.notifyServiceAnnotation,
         servicesAnnotation: config.pagerduty.servicesAnnotation,
         autoApproval: config.pagerduty.autoApproval.enabled,
+        responderDecisions: config.pagerduty.reviews !== undefined,
         probeRequestId: crypto.randomUUID(),
       },
     ).result;
