@@ -87,7 +87,8 @@ export async function runChecks(path: string): Promise<CheckItem[]> {
         "check-pagerduty",
         pagerDutyPermissions(config),
         {
-          pagerduty: configToMessage(config).pagerduty,
+          // The PagerDuty checks need the API key, not the webhook and action secrets.
+          pagerduty: { ...configToMessage(config).pagerduty, reviews: undefined },
           serviceNames,
           probeIncidentId: `PTPCHECK${crypto.randomUUID().slice(0, 8).toUpperCase()}`,
         },
