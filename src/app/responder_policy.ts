@@ -82,9 +82,15 @@ export interface DecisionFacts {
   readonly record: RequestRecord;
   /** The acting user as PagerDuty has them (`getUser`), or undefined when unknown. */
   readonly agentUser: User | undefined;
-  /** The incident's service (`getService`), for its escalation policy. */
+  /**
+   * The incident's service (`getService`), for its escalation policy. Not read when
+   * `approver_emails` or `approver_teams` is set: pass undefined and skip the lookup.
+   */
   readonly service: Service | undefined;
-  /** The acting user's current on-call entries in that escalation policy (`listOnCalls`). */
+  /**
+   * The acting user's current on-call entries in that escalation policy (`listOnCalls`). Not
+   * read when `approver_emails` or `approver_teams` is set: pass [] and skip the lookup.
+   */
   readonly agentOnCalls: readonly OnCall[];
   /** The requester's Teleport traits, for the configured email trait; undefined if unknown. */
   readonly requesterTraits: Readonly<Record<string, readonly string[]>> | undefined;
