@@ -70,6 +70,7 @@ export async function runChecks(path: string): Promise<CheckItem[]> {
         notifyServiceAnnotation: config.pagerduty.notifyServiceAnnotation,
         servicesAnnotation: config.pagerduty.servicesAnnotation,
         autoApproval: config.pagerduty.autoApproval.enabled,
+        responderDecisions: config.pagerduty.reviews !== undefined,
         probeRequestId: crypto.randomUUID(),
       },
     ).result;
@@ -86,7 +87,8 @@ export async function runChecks(path: string): Promise<CheckItem[]> {
         "check-pagerduty",
         pagerDutyPermissions(config),
         {
-          pagerduty: configToMessage(config).pagerduty,
+          // The PagerDuty checks need the API key, not the webhook and action secrets.
+          pagerduty: { ...configToMessage(config).pagerduty, reviews: undefined },
           serviceNames,
           probeIncidentId: `PTPCHECK${crypto.randomUUID().slice(0, 8).toUpperCase()}`,
         },

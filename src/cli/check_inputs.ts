@@ -14,6 +14,7 @@ export interface TeleportCheckInput {
   readonly notifyServiceAnnotation: string;
   readonly servicesAnnotation: string;
   readonly autoApproval: boolean;
+  readonly responderDecisions: boolean;
   readonly probeRequestId: string;
 }
 

@@ -18,6 +18,8 @@ export interface TeleportCheckOptions {
   readonly servicesAnnotation: string;
   /** Whether auto-approval is on, which makes the review permission required. */
   readonly autoApproval: boolean;
+  /** Whether approving and denying from PagerDuty is on, which needs it too. */
+  readonly responderDecisions: boolean;
   /** A request ID that certainly does not exist, for the side-effect-free write probes. */
   readonly probeRequestId: string;
 }
@@ -161,8 +163,12 @@ export async function checkTeleport(
  * decided per request and cannot be proved without one.
  */
 async function checkReviews(client: AuthClient, options: TeleportCheckOptions): Promise<CheckItem> {
-  const title = "may submit reviews (for auto-approval)";
-  if (!options.autoApproval) {
+  const title = options.responderDecisions
+    ? options.autoApproval
+      ? "may submit reviews (for auto-approval and decisions from PagerDuty)"
+      : "may submit reviews (for decisions from PagerDuty)"
+    : "may submit reviews (for auto-approval)";
+  if (!options.autoApproval && !options.responderDecisions) {
     return { status: "ok", title, detail: "not needed: pagerduty.auto_approval.enabled = false" };
   }
   try {
@@ -185,7 +191,12 @@ async function checkReviews(client: AuthClient, options: TeleportCheckOptions): 
       title,
       error,
       `give the plugin's role \`review_requests\` for the requestable roles (${ROLE_HINT}), ` +
-        "or set pagerduty.auto_approval.enabled = false",
+        `or turn off ${
+          [
+            options.autoApproval ? "pagerduty.auto_approval.enabled" : "",
+            options.responderDecisions ? "[pagerduty.reviews]" : "",
+          ].filter((s) => s !== "").join(" and ")
+        }`,
     );
   }
 }

@@ -81,10 +81,28 @@ user_email = "me@example.com" # PagerDuty bot user email (Could be admin email)
 # watched incidents (5s to 15m). The incident.resolved webhook ends access at once when [http] is set.
 # poll_interval = "30s"
 
+# [pagerduty.reviews]
+# Approve and deny access requests from inside PagerDuty: off unless a secret is set, and then
+# it needs [http] listen_addr. Secrets are values or absolute paths of files holding them.
+# V3 webhook subscription secrets (note commands and workflows); several during a rotation.
+# webhook_secrets = ["/var/lib/teleport/plugins/pagerduty/webhook_secret"]
+# Secret the Custom Incident Actions send in the X-Teleport-Action-Secret header.
+# action_secret = "/var/lib/teleport/plugins/pagerduty/action_secret"
+# IDs of the incident workflows that approve, and of those that deny.
+# approve_workflows = ["PWF1234"]
+# deny_workflows = ["PWF5678"]
+# Who may decide: whoever is on call now in the escalation policy of the incident's service,
+# at these levels (default: any level)...
+# approver_escalation_levels = [1]
+# ...or, when either list is set, instead: these PagerDuty users and members of these teams.
+# approver_emails = ["oncall-lead@example.com"]
+# approver_teams = ["PTEAM12"]
+
 # [http]
-# Health (/healthz, /readyz) and Prometheus metrics (/metrics) listener; off unless set.
+# Health (/healthz, /readyz), Prometheus metrics (/metrics) and PagerDuty webhook listener;
+# off unless set.
 # listen_addr = ":8081"
-# URL PagerDuty reaches this listener at.
+# https:// URL PagerDuty reaches this listener at (setup-pagerduty points PagerDuty at it).
 # public_addr = "https://teleport-pagerduty.example.com"
 # Serve HTTPS with this certificate and key (both or neither).
 # https_cert_file = "/var/lib/teleport/plugins/pagerduty/server.crt"

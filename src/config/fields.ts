@@ -162,6 +162,43 @@ export class Section {
   }
 
   /**
+   * Secret strings: a list, or one string for a list of one. Messages never show a value, and
+   * an empty list counts as unset.
+   */
+  secretList(name: string): string[] | undefined {
+    const v = this.#table[name];
+    if (v === undefined) return undefined;
+    const items = typeof v === "string" ? [v] : v;
+    if (!Array.isArray(items) || !items.every((item) => typeof item === "string")) {
+      this.problem(
+        `${this.key(name)} must be a list of strings in double quotes, like ["…", "…"].`,
+      );
+      return undefined;
+    }
+    return items.length === 0 ? undefined : items;
+  }
+
+  /** A list of integers, each within `[min, max]`. */
+  integerList(name: string, min: number, max: number): number[] | undefined {
+    const v = this.#table[name];
+    if (v === undefined) return undefined;
+    if (
+      !Array.isArray(v) ||
+      !v.every((item) =>
+        typeof item === "number" && Number.isInteger(item) && item >= min &&
+        item <= max
+      )
+    ) {
+      this.problem(
+        `${this.key(name)} must be a list of whole numbers from ${min} to ${max}, like [1, 2], ` +
+          `not ${describe(v)}.`,
+      );
+      return undefined;
+    }
+    return v;
+  }
+
+  /**
    * A duration (Go syntax like "1m30s", or an integer number of nanoseconds) in milliseconds,
    * at least `minMs`.
    */

@@ -68,6 +68,7 @@ function secretFiles(path: string, config: Config): Array<[string, string]> {
     ["config file", path],
     ["pagerduty.api_key", config.pagerduty.apiKeyFile],
     ["http.https_key_file", config.http?.httpsKeyFile],
+    ...(config.pagerduty.reviews?.secretFiles ?? []).map((f): [string, string] => [f.key, f.path]),
   ];
   return files.filter((entry): entry is [string, string] => entry[1] !== undefined);
 }

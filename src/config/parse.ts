@@ -13,6 +13,7 @@ import { parseHostPort } from "./address.ts";
 import { ConfigError, type ConfigWarning } from "./errors.ts";
 import { Section } from "./fields.ts";
 import { readAccessEnd } from "./access_end.ts";
+import { readReviews } from "./reviews.ts";
 import { checkKeys, REQUEST_ANNOTATIONS_ALIASES } from "./schema.ts";
 import {
   type AutoApprovalConfig,
@@ -91,7 +92,9 @@ export async function parseConfig(
     warnings,
     options.readFile,
   );
-  const http = readHttp(new Section("http", doc.http, problems), warnings);
+  const httpSection = new Section("http", doc.http, problems);
+  const http = readHttp(httpSection, warnings);
+  checkReviewsListener(pagerduty, httpSection.has("listen_addr"), http, problems, warnings);
   const log = readLog(new Section("log", doc.log, problems));
   const processing = readProcessing(new Section("processing", doc.processing, problems));
   if (problems.length > 0) throw new ConfigError(options.path, problems);
@@ -240,6 +243,10 @@ async function readPagerDuty(
   const autoApprovalSection = s.table("auto_approval");
   const autoApproval = readAutoApproval(autoApprovalSection);
   const accessEnd = readAccessEnd(s, autoApprovalSection, autoApproval.enabled, warnings);
+  const reviews = await readReviews(s.table("reviews"), warnings, {
+    readFile,
+    maxFileBytes: MAX_API_KEY_FILE_BYTES,
+  });
   if (apiKey === undefined || userEmail === undefined || annotations === undefined) {
     return undefined;
   }
@@ -253,6 +260,7 @@ async function readPagerDuty(
     ...fields,
     autoApproval,
     accessEnd,
+    reviews,
   };
 }
 
@@ -426,6 +434,39 @@ function readHttp(s: Section, warnings: ConfigWarning[]): HttpConfig | undefined
     return undefined;
   }
   return { listenAddr, publicAddr, httpsCertFile: certFile, httpsKeyFile: keyFile };
+}
+
+/**
+ * Approving from PagerDuty needs the listener PagerDuty posts to, and a public address that
+ * keeps the signatures and the action secret off the wire in clear.
+ */
+function checkReviewsListener(
+  pagerduty: PagerDutyConfig | undefined,
+  listenAddrSet: boolean,
+  http: HttpConfig | undefined,
+  problems: string[],
+  warnings: ConfigWarning[],
+): void {
+  if (pagerduty?.reviews === undefined) return;
+  if (!listenAddrSet) {
+    problems.push(
+      "pagerduty.reviews is on (webhook_secrets or action_secret is set) but http.listen_addr " +
+        'is not set: set http.listen_addr, e.g. ":8081", so PagerDuty can deliver approvals ' +
+        "and denials.",
+    );
+    return;
+  }
+  const publicAddr = http?.publicAddr;
+  if (publicAddr !== undefined && httpUrl(publicAddr)?.protocol === "http:") {
+    warnings.push({
+      key: "http.public_addr",
+      message:
+        `http.public_addr ${
+          JSON.stringify(publicAddr)
+        } is plain HTTP, so PagerDuty would send approvals and the action secret unencrypted: ` +
+        "use an https:// address (a TLS-terminating proxy or http.https_cert_file).",
+    });
+  }
 }
 
 const SEVERITIES: Readonly<Record<string, LogConfig["severity"]>> = {

@@ -7,6 +7,7 @@
  */
 
 import type { ConfigWarning } from "./errors.ts";
+import { REVIEWS_KEYS } from "./reviews.ts";
 import { nearest } from "./suggest.ts";
 
 /** One node of the key tree. */
@@ -74,6 +75,7 @@ export const CONFIG_SCHEMA: KeyNode = table({
       end_with_shift: value,
     }),
     incident_access: table({ enabled: value, poll_interval: value }),
+    reviews: table(Object.fromEntries(REVIEWS_KEYS.map((key) => [key, value]))),
     requestannotations: table(
       { notify_service: value, services: value },
       REQUEST_ANNOTATIONS_ALIASES,

@@ -7,18 +7,31 @@
  * @module
  */
 
-import { type Config, type PagerDutyConfig, Secret } from "./types.ts";
+import { type Config, type PagerDutyConfig, type ReviewsConfig, Secret } from "./types.ts";
 
-/** A {@link Config} with the API key unwrapped, for `postMessage` only. */
+/** {@link ReviewsConfig} with its secrets unwrapped. */
+type ReviewsMessage = Omit<ReviewsConfig, "webhookSecrets" | "actionSecret"> & {
+  readonly webhookSecrets: readonly string[];
+  readonly actionSecret?: string;
+};
+
+/** A {@link Config} with the API key and review secrets unwrapped, for `postMessage` only. */
 export interface ConfigMessage extends Omit<Config, "pagerduty"> {
-  readonly pagerduty: Omit<PagerDutyConfig, "apiKey"> & { readonly apiKey: string };
+  readonly pagerduty: Omit<PagerDutyConfig, "apiKey" | "reviews"> & {
+    readonly apiKey: string;
+    readonly reviews?: ReviewsMessage;
+  };
 }
 
 /** Unwraps the secrets so the config survives `postMessage`. */
 export function configToMessage(config: Config): ConfigMessage {
   return {
     ...config,
-    pagerduty: { ...config.pagerduty, apiKey: config.pagerduty.apiKey.reveal() },
+    pagerduty: {
+      ...config.pagerduty,
+      apiKey: config.pagerduty.apiKey.reveal(),
+      reviews: reviewsToMessage(config.pagerduty.reviews),
+    },
   };
 }
 
@@ -26,6 +39,28 @@ export function configToMessage(config: Config): ConfigMessage {
 export function configFromMessage(message: ConfigMessage): Config {
   return {
     ...message,
-    pagerduty: { ...message.pagerduty, apiKey: new Secret(message.pagerduty.apiKey) },
+    pagerduty: {
+      ...message.pagerduty,
+      apiKey: new Secret(message.pagerduty.apiKey),
+      reviews: reviewsFromMessage(message.pagerduty.reviews),
+    },
+  };
+}
+
+function reviewsToMessage(reviews: ReviewsConfig | undefined): ReviewsMessage | undefined {
+  if (reviews === undefined) return undefined;
+  return {
+    ...reviews,
+    webhookSecrets: reviews.webhookSecrets.map((s) => s.reveal()),
+    actionSecret: reviews.actionSecret?.reveal(),
+  };
+}
+
+function reviewsFromMessage(message: ReviewsMessage | undefined): ReviewsConfig | undefined {
+  if (message === undefined) return undefined;
+  return {
+    ...message,
+    webhookSecrets: message.webhookSecrets.map((s) => new Secret(s)),
+    actionSecret: message.actionSecret === undefined ? undefined : new Secret(message.actionSecret),
   };
 }

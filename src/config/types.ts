@@ -81,6 +81,30 @@ export interface AccessEndConfig {
   readonly incidentPollIntervalMs: number;
 }
 
+/**
+ * Approving and denying from PagerDuty (`[pagerduty.reviews]`). Present only when a secret is
+ * set: `webhookSecrets` turns on note commands and workflows (signed V3 webhooks),
+ * `actionSecret` the Custom Incident Actions.
+ */
+export interface ReviewsConfig {
+  /** V3 webhook subscription secrets; several during a rotation; empty turns V3 off. */
+  readonly webhookSecrets: readonly Secret[];
+  /** The per-install secret Custom Incident Actions send; undefined turns them off. */
+  readonly actionSecret?: Secret;
+  /** Files the secrets were read from, with the key naming each (for permission warnings). */
+  readonly secretFiles: ReadonlyArray<{ readonly key: string; readonly path: string }>;
+  /** IDs of the incident workflows that approve. */
+  readonly approveWorkflows: readonly string[];
+  /** IDs of the incident workflows that deny. */
+  readonly denyWorkflows: readonly string[];
+  /** Escalation levels whose on-call responders may decide; empty means any level. */
+  readonly approverEscalationLevels: readonly number[];
+  /** When set (with or without teams), only these PagerDuty users may decide, on call or not. */
+  readonly approverEmails: readonly string[];
+  /** When set (with or without emails), only members of these PagerDuty teams may decide. */
+  readonly approverTeams: readonly string[];
+}
+
 /** How to reach PagerDuty and what to create there. */
 export interface PagerDutyConfig {
   readonly apiKey: Secret;
@@ -104,13 +128,18 @@ export interface PagerDutyConfig {
   readonly maxRequestsPerMinute: number;
   readonly autoApproval: AutoApprovalConfig;
   readonly accessEnd: AccessEndConfig;
+  /** Approve and deny from PagerDuty; undefined when off. */
+  readonly reviews?: ReviewsConfig;
 }
 
 /** The optional HTTP listener for health, metrics and PagerDuty webhooks. */
 export interface HttpConfig {
   /** `host:port` to listen on. */
   readonly listenAddr: string;
-  /** Public base URL PagerDuty reaches the listener at. */
+  /**
+   * Public base URL PagerDuty reaches the listener at (`https://…`); `setup-pagerduty` points
+   * the webhook subscription and the Custom Incident Actions at it.
+   */
   readonly publicAddr?: string;
   readonly httpsCertFile?: string;
   readonly httpsKeyFile?: string;

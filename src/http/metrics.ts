@@ -49,6 +49,46 @@ export type AutoApprovalOutcome =
   | "filtered_schedule"
   | "error";
 
+/** How a responder's decision reached the service: a note, a workflow or a Custom Incident Action. */
+export type ResponderPath = "note" | "workflow" | "action";
+
+/**
+ * What a responder's decision came to: a review submitted (`approved`, `denied`), the rule that
+ * refused it (as `src/app/responder_policy.ts` names them), `review_refused` when Teleport
+ * refused the review, or `error` when it could not be carried out.
+ */
+export type ResponderOutcome =
+  | "approved"
+  | "denied"
+  | "unknown_request"
+  | "no_agent"
+  | "unknown_agent"
+  | "own_request"
+  | "requester_email_unknown"
+  | "not_on_call"
+  | "level_not_allowed"
+  | "not_allowed"
+  | "not_pending"
+  | "already_reviewed"
+  | "review_refused"
+  | "error";
+
+/** The webhook routes PagerDuty posts decisions to: V3 webhooks and Custom Incident Actions. */
+export type ResponderRoute = "v3" | "action";
+
+/**
+ * What a delivery to a responder route got: handed on (`accepted`), seen before (`duplicate`),
+ * nothing to do (`ignored`, also pings and other event types), refused as malformed
+ * (`bad_request`) or unauthenticated (`forbidden`), or failed (`error`).
+ */
+export type ResponderDelivery =
+  | "accepted"
+  | "duplicate"
+  | "ignored"
+  | "bad_request"
+  | "forbidden"
+  | "error";
+
 /**
  * The outcome of one PagerDuty HTTP request: the response status code, or why no response
  * arrived.
@@ -104,6 +144,33 @@ const AUTO_APPROVAL_OUTCOMES: readonly AutoApprovalOutcome[] = [
   "error",
 ];
 
+const RESPONDER_PATHS: readonly ResponderPath[] = ["note", "workflow", "action"];
+const RESPONDER_OUTCOMES: readonly ResponderOutcome[] = [
+  "approved",
+  "denied",
+  "unknown_request",
+  "no_agent",
+  "unknown_agent",
+  "own_request",
+  "requester_email_unknown",
+  "not_on_call",
+  "level_not_allowed",
+  "not_allowed",
+  "not_pending",
+  "already_reviewed",
+  "review_refused",
+  "error",
+];
+const RESPONDER_ROUTES: readonly ResponderRoute[] = ["v3", "action"];
+const RESPONDER_DELIVERIES: readonly ResponderDelivery[] = [
+  "accepted",
+  "duplicate",
+  "ignored",
+  "bad_request",
+  "forbidden",
+  "error",
+];
+
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 
 /**
@@ -150,6 +217,8 @@ export class Metrics {
   readonly #inFlight: Gauge;
   readonly #requestToIncident: Histogram;
   readonly #handlerErrors: Counter<"stage">;
+  readonly #responderDecisions: Counter<"path" | "outcome">;
+  readonly #responderDeliveries: Counter<"route" | "result">;
 
   /** Creates a registry holding every service metric, with known label sets at zero. */
   constructor(options: MetricsOptions = {}) {
@@ -230,6 +299,20 @@ export class Metrics {
       labelNames: ["stage"],
       registers,
     });
+    this.#responderDecisions = new Counter({
+      name: `${METRIC_PREFIX}responder_decisions_total`,
+      help: "Approve/deny decisions made in PagerDuty, by path (note, workflow, action) and " +
+        "outcome (approved, denied, or the rule that refused it).",
+      labelNames: ["path", "outcome"],
+      registers,
+    });
+    this.#responderDeliveries = new Counter({
+      name: `${METRIC_PREFIX}responder_webhooks_total`,
+      help: "Deliveries to the PagerDuty decision routes (v3 webhooks, Custom Incident Actions), " +
+        "by result.",
+      labelNames: ["route", "result"],
+      registers,
+    });
     new Gauge({
       name: `${METRIC_PREFIX}build_info`,
       help: "Always 1; labels give the service and Deno versions.",
@@ -247,6 +330,14 @@ export class Metrics {
     for (const reason of NOTE_REASONS) this.#incidentNotes.inc({ reason }, 0);
     for (const resolution of RESOLUTIONS) this.#incidentsResolved.inc({ resolution }, 0);
     for (const outcome of AUTO_APPROVAL_OUTCOMES) this.#autoApprovals.inc({ outcome }, 0);
+    for (const path of RESPONDER_PATHS) {
+      for (const outcome of RESPONDER_OUTCOMES) this.#responderDecisions.inc({ path, outcome }, 0);
+    }
+    for (const route of RESPONDER_ROUTES) {
+      for (const result of RESPONDER_DELIVERIES) {
+        this.#responderDeliveries.inc({ route, result }, 0);
+      }
+    }
 
     registerProcessMetrics(registers);
   }
@@ -323,6 +414,16 @@ export class Metrics {
    */
   handlerError(stage: string): void {
     this.#handlerErrors.inc({ stage: identifier(stage) });
+  }
+
+  /** Counts one decision made in PagerDuty by its path and outcome. */
+  responderDecision(path: ResponderPath, outcome: ResponderOutcome): void {
+    this.#responderDecisions.inc({ path, outcome });
+  }
+
+  /** Counts one delivery to a decision route by its result. */
+  responderDelivery(route: ResponderRoute, result: ResponderDelivery): void {
+    this.#responderDeliveries.inc({ route, result });
   }
 
   /** Renders every metric in the Prometheus text format ({@linkcode contentType}). */

@@ -1,7 +1,7 @@
 /**
  * The service's HTTP(S) listener: liveness (`/healthz`), readiness (`/readyz`), Prometheus
- * metrics (`/metrics`) and, when a handler is injected, PagerDuty webhooks
- * (`POST /pagerduty/webhook`).
+ * metrics (`/metrics`) and, when handlers are injected, PagerDuty webhooks
+ * (`POST /pagerduty/webhook`) and Custom Incident Actions (`POST /pagerduty/action/…`).
  *
  * @module
  */
@@ -19,6 +19,12 @@ const log = getLogger(["teleport-pagerduty", "http"]);
 /** The path PagerDuty V3 webhooks are delivered to. */
 export const WEBHOOK_PATH = "/pagerduty/webhook";
 
+/** The paths Custom Incident Actions are delivered to, one per decision. */
+export const ACTION_PATHS = {
+  approve: "/pagerduty/action/approve",
+  deny: "/pagerduty/action/deny",
+} as const;
+
 /** Largest webhook body accepted by default: PagerDuty promises up to 256 KB, best effort. */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 
@@ -35,6 +41,8 @@ export interface HttpServerOptions {
   readonly health: Health;
   /** Handles `POST /pagerduty/webhook`; the route answers 404 when absent. */
   readonly webhookHandler?: WebhookHandler;
+  /** Handle `POST` to {@linkcode ACTION_PATHS}; the routes answer 404 when absent. */
+  readonly actionHandlers?: { readonly approve: WebhookHandler; readonly deny: WebhookHandler };
   /** Aborting it shuts the listener down gracefully (in-flight requests finish). */
   readonly signal: AbortSignal;
   /** Webhook body cap in bytes; {@linkcode DEFAULT_MAX_BODY_BYTES} by default. */
@@ -162,15 +170,20 @@ function buildRoutes(options: HttpServerOptions): Map<string, RouteEntry> {
     ["/readyz", { methods: read, handle: () => readyz(options.health) }],
     ["/metrics", { methods: read, handle: () => metrics(options.metrics) }],
   ]);
-  const webhookHandler = options.webhookHandler;
-  if (webhookHandler) {
-    const limits = {
-      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-      timeoutMs: options.webhookTimeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS,
-    };
-    routes.set(WEBHOOK_PATH, {
+  const limits = {
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    timeoutMs: options.webhookTimeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS,
+  };
+  const webhooks: Array<[string, WebhookHandler | undefined]> = [
+    [WEBHOOK_PATH, options.webhookHandler],
+    [ACTION_PATHS.approve, options.actionHandlers?.approve],
+    [ACTION_PATHS.deny, options.actionHandlers?.deny],
+  ];
+  for (const [path, handler] of webhooks) {
+    if (!handler) continue;
+    routes.set(path, {
       methods: ["POST"],
-      handle: (request, remoteAddr) => receiveWebhook(request, remoteAddr, webhookHandler, limits),
+      handle: (request, remoteAddr) => receiveWebhook(request, remoteAddr, handler, limits),
     });
   }
   return routes;

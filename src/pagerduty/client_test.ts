@@ -327,9 +327,10 @@ Deno.test("resolving an already resolved incident also succeeds when PagerDuty a
   });
 });
 
-Deno.test("getService and getUser map the objects; unknown IDs are typed 404s", async () => {
+Deno.test("getService and getUser map the objects (with the user's teams); unknown IDs are typed 404s", async () => {
   await withFakePagerDuty({}, async (pd) => {
     const { service, policy, alice } = seed(pd);
+    pd.account.addTeamMember(alice.id, "PTEAM01");
     const api = client(pd);
     const got = await api.getService(service.id);
     assert.deepEqual([got.id, got.name, got.escalationPolicyId], [
@@ -341,6 +342,7 @@ Deno.test("getService and getUser map the objects; unknown IDs are typed 404s", 
       id: alice.id,
       name: "Alice",
       email: "alice@example.com",
+      teamIds: ["PTEAM01"],
     });
     for (const call of [() => api.getService("PNOPE00"), () => api.getIncident("Q0NOPE")]) {
       await assert.rejects(call, (error: unknown) => {

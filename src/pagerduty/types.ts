@@ -19,6 +19,8 @@ export interface User {
   readonly id: string;
   readonly name: string;
   readonly email: string;
+  /** IDs of the teams the user belongs to, as PagerDuty lists them on the user. */
+  readonly teamIds?: readonly string[];
 }
 
 /** One on-call entry: a user on call at one level of one escalation policy. */

@@ -101,6 +101,11 @@ function user(reader: Reader, raw: unknown, path: string): User {
     id: reader.string(json.id, `${path}.id`),
     name: reader.optionalString(json.name, `${path}.name`) ?? "",
     email: reader.string(json.email, `${path}.email`),
+    teamIds: json.teams === undefined || json.teams === null
+      ? []
+      : reader.array(json.teams, `${path}.teams`).map((team, i) =>
+        reader.string(reader.object(team, `${path}.teams[${i}]`).id, `${path}.teams[${i}].id`)
+      ),
   };
 }
 

@@ -29,7 +29,15 @@ export type {
   ServiceRecord,
   UpdateIncidentInput,
   UserRecord,
+  WorkflowRunRecord,
 } from "./state.ts";
+export {
+  type ActionDelivery,
+  CUSTOM_ACTION_TIMEOUT_MS,
+  type CustomAction,
+  customActionPayload,
+  sendCustomAction,
+} from "./actions.ts";
 export { DEDUP_MESSAGE, MISSING_FROM_MESSAGE, type PdErrorBody } from "./errors.ts";
 export {
   annotatedEvent,

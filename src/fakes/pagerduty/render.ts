@@ -66,7 +66,7 @@ export class Renderer {
       description: "",
       invitation_sent: false,
       job_title: "",
-      teams: [],
+      teams: user.teamIds.map((id) => this.reference("team", "teams", id, id)),
       contact_methods: [],
       notification_rules: [],
       coordinated_incidents: [],
@@ -292,6 +292,26 @@ export class Renderer {
       event.incident.id,
       event.incident.title,
     );
+    if (event.workflow !== undefined) {
+      return {
+        id: event.workflow.instanceId,
+        type: "incident_workflow_instance",
+        summary: event.workflow.name,
+        incident_workflow: this.reference(
+          "incident_workflow",
+          "incident_workflows",
+          event.workflow.id,
+          event.workflow.name,
+        ),
+        incident: incidentRef,
+        service: this.reference(
+          "service",
+          "services",
+          event.incident.serviceId,
+          service?.name ?? event.incident.serviceId,
+        ),
+      };
+    }
     if (event.note !== undefined) {
       return {
         incident: incidentRef,

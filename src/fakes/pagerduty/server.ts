@@ -63,7 +63,9 @@ import {
   type ServiceRecord,
   type UpdateIncidentInput,
   type UserRecord,
+  type WorkflowRunRecord,
 } from "./state.ts";
+import { type ActionDelivery, type CustomAction, runCustomAction } from "./actions.ts";
 import { RequestValidator } from "./validation.ts";
 import {
   type DeliveryResult,
@@ -481,6 +483,29 @@ export class FakePagerDuty {
     const result = change(this.account, new Date(this.#clock()));
     this.#checkWaiters();
     return result;
+  }
+
+  /** Starts an incident workflow as `userId` would by its manual trigger (fires `incident.workflow.started`). */
+  startWorkflowAs(
+    incidentId: string,
+    userId: string,
+    workflow: { id: string; name: string },
+  ): WorkflowRunRecord {
+    this.account.requireUser(userId);
+    return this.account.startWorkflow(incidentId, workflow, userId, new Date(this.#clock()));
+  }
+
+  /** Clicks a Custom Incident Action as `userId` (null: no user agent); resolves with the answer. */
+  runCustomActionAs(
+    incidentId: string,
+    userId: string | null,
+    action: CustomAction,
+  ): Promise<ActionDelivery> {
+    const now = new Date(this.#clock());
+    const [account, render, signal] = [this.account, this.#render, this.#shutdown.signal];
+    return this.#track(
+      runCustomAction({ account, render, incidentId, userId, action, now, signal }),
+    );
   }
 
   // ---- webhooks --------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ export interface UserRecord {
   readonly email: string;
   readonly role: string;
   readonly timeZone: string;
+  /** Teams the user belongs to (PagerDuty lists them as `teams` on the user). */
+  readonly teamIds: readonly string[];
 }
 
 /** An on-call schedule (its shifts are the on-call entries that name it). */
@@ -94,6 +96,15 @@ export interface NoteRecord {
   readonly createdAt: Date;
 }
 
+/** One run of an incident workflow on an incident. */
+export interface WorkflowRunRecord {
+  /** The workflow's ID. */
+  readonly id: string;
+  readonly name: string;
+  /** The run (workflow instance) ID. */
+  readonly instanceId: string;
+}
+
 /** Incident status. */
 export type IncidentStatusValue = "triggered" | "acknowledged" | "resolved";
 
@@ -139,9 +150,12 @@ export interface AccountEvent {
     | "incident.priority_updated"
     | "incident.annotated"
     | "incident.responder.added"
-    | "incident.responder.replied";
+    | "incident.responder.replied"
+    | "incident.workflow.started";
   readonly incident: IncidentRecord;
   readonly note?: NoteRecord;
+  /** The workflow run, for `incident.workflow.started`. */
+  readonly workflow?: WorkflowRunRecord;
   /** The user who caused it. */
   readonly agentId: string;
   readonly at: Date;
@@ -277,6 +291,7 @@ export class Account {
     agentId: string,
     at: Date,
     note?: NoteRecord,
+    workflow?: WorkflowRunRecord,
   ): void {
     const event: AccountEvent = {
       type,
@@ -284,6 +299,7 @@ export class Account {
       agentId,
       at,
       ...(note ? { note } : {}),
+      ...(workflow ? { workflow } : {}),
     };
     for (const listener of this.#listeners) listener(event);
   }
@@ -306,10 +322,21 @@ export class Account {
       email: input.email,
       role: input.role ?? "user",
       timeZone: input.timeZone ?? "Etc/UTC",
+      teamIds: [],
     };
     this.#users.set(user.id, user);
     this.#usersByEmail.set(email, user);
     return user;
+  }
+
+  /** Makes a user a member of a team (teams exist as IDs only in the fake). */
+  addTeamMember(userId: string, teamId: string): UserRecord {
+    const user = this.requireUser(userId);
+    if (user.teamIds.includes(teamId)) return user;
+    const updated = { ...user, teamIds: [...user.teamIds, teamId] };
+    this.#users.set(user.id, updated);
+    this.#usersByEmail.set(user.email.toLowerCase(), updated);
+    return updated;
   }
 
   /** Adds a schedule. */
@@ -812,6 +839,19 @@ export class Account {
     incident.updatedAt = now;
     this.#emit("incident.responder.replied", incident, userId, now);
     return answered;
+  }
+
+  /** Starts an incident workflow on an incident as `userId` (a manual trigger in the web UI). */
+  startWorkflow(
+    idOrNumber: string,
+    workflow: { id: string; name: string },
+    userId: string,
+    now: Date,
+  ): WorkflowRunRecord {
+    const incident = this.#require(idOrNumber);
+    const run = { ...workflow, instanceId: this.#ids.take("P", 6) };
+    this.#emit("incident.workflow.started", incident, userId, now, undefined, run);
+    return run;
   }
 
   /** Notes of an incident, oldest first; throws a 404 error for an unknown incident. */

@@ -186,7 +186,8 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-async function attempt(
+/** One POST of `body` with a response deadline; never throws (no answer is status 0). */
+export async function attempt(
   url: string,
   body: string,
   headers: Record<string, string>,
