@@ -12,6 +12,7 @@ import { parseListenAddr } from "../http/listen_addr.ts";
 import { parseHostPort } from "./address.ts";
 import { ConfigError, type ConfigWarning } from "./errors.ts";
 import { Section } from "./fields.ts";
+import { readReviews } from "./reviews.ts";
 import { checkKeys, REQUEST_ANNOTATIONS_ALIASES } from "./schema.ts";
 import {
   type AutoApprovalConfig,
@@ -237,6 +238,7 @@ async function readPagerDuty(
     ),
   };
   const autoApproval = readAutoApproval(s.table("auto_approval"));
+  const reviews = readReviews(s.table("reviews"));
   if (apiKey === undefined || userEmail === undefined || annotations === undefined) {
     return undefined;
   }
@@ -249,6 +251,7 @@ async function readPagerDuty(
     ...annotations,
     ...fields,
     autoApproval,
+    reviews,
   };
 }
 

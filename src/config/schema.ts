@@ -71,6 +71,7 @@ export const CONFIG_SCHEMA: KeyNode = table({
       roles: value,
       email_trait: value,
     }),
+    reviews: table({ webhook_secrets: value, action_secret: value }),
     requestannotations: table(
       { notify_service: value, services: value },
       REQUEST_ANNOTATIONS_ALIASES,

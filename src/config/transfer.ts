@@ -7,18 +7,26 @@
  * @module
  */
 
+import { type ReviewsConfigMessage, reviewsFromMessage, reviewsToMessage } from "./reviews.ts";
 import { type Config, type PagerDutyConfig, Secret } from "./types.ts";
 
-/** A {@link Config} with the API key unwrapped, for `postMessage` only. */
+/** A {@link Config} with the secrets unwrapped, for `postMessage` only. */
 export interface ConfigMessage extends Omit<Config, "pagerduty"> {
-  readonly pagerduty: Omit<PagerDutyConfig, "apiKey"> & { readonly apiKey: string };
+  readonly pagerduty: Omit<PagerDutyConfig, "apiKey" | "reviews"> & {
+    readonly apiKey: string;
+    readonly reviews?: ReviewsConfigMessage;
+  };
 }
 
 /** Unwraps the secrets so the config survives `postMessage`. */
 export function configToMessage(config: Config): ConfigMessage {
   return {
     ...config,
-    pagerduty: { ...config.pagerduty, apiKey: config.pagerduty.apiKey.reveal() },
+    pagerduty: {
+      ...config.pagerduty,
+      apiKey: config.pagerduty.apiKey.reveal(),
+      reviews: config.pagerduty.reviews && reviewsToMessage(config.pagerduty.reviews),
+    },
   };
 }
 
@@ -26,6 +34,10 @@ export function configToMessage(config: Config): ConfigMessage {
 export function configFromMessage(message: ConfigMessage): Config {
   return {
     ...message,
-    pagerduty: { ...message.pagerduty, apiKey: new Secret(message.pagerduty.apiKey) },
+    pagerduty: {
+      ...message.pagerduty,
+      apiKey: new Secret(message.pagerduty.apiKey),
+      reviews: message.pagerduty.reviews && reviewsFromMessage(message.pagerduty.reviews),
+    },
   };
 }

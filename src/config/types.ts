@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { ReviewsConfig } from "./reviews.ts";
+
 /** A secret value (API key, webhook secret) that never prints itself. */
 export class Secret {
   readonly #value: string;
@@ -88,6 +90,8 @@ export interface PagerDutyConfig {
   /** Client-side limit, kept under PagerDuty's 960 requests per minute per key. */
   readonly maxRequestsPerMinute: number;
   readonly autoApproval: AutoApprovalConfig;
+  /** `[pagerduty.reviews]`: secrets of PagerDuty's deliveries of responders' decisions. */
+  readonly reviews?: ReviewsConfig;
 }
 
 /** The optional HTTP listener for health, metrics and PagerDuty webhooks. */
