@@ -131,6 +131,23 @@ export function duplicatesTask(
   };
 }
 
+/** Subscriptions made for another address of the service. */
+export function elsewhereTask(
+  service: ServiceRef,
+  subscriptions: readonly WebhookSubscription[],
+): ManualTask {
+  return {
+    title: `The service "${service.name}" has webhook subscriptions made by teleport-pagerduty ` +
+      "for another address",
+    steps: [
+      ...subscriptions.map((s) => `${s.id} delivers to ${s.url}.`),
+      "If no teleport-pagerduty listens there any more, delete them in Integrations → " +
+      "Generic Webhooks (v3) (PagerDuty cannot change a webhook's URL), and remove their " +
+      "secrets from [pagerduty.reviews] webhook_secrets.",
+    ],
+  };
+}
+
 /** Creating a manual workflow and its trigger. */
 export function createWorkflowTask(
   decision: Decision,

@@ -63,7 +63,13 @@ export type SubscriptionStep =
     readonly others: readonly WebhookSubscription[];
   }
   /** A subscription must be created but no `webhook_secrets` file is free for its secret. */
-  | { readonly kind: "no-secret-file"; readonly service: ServiceRef };
+  | { readonly kind: "no-secret-file"; readonly service: ServiceRef }
+  /** Subscriptions this command made for another public address (an old one, or another install). */
+  | {
+    readonly kind: "elsewhere";
+    readonly service: ServiceRef;
+    readonly subscriptions: readonly WebhookSubscription[];
+  };
 
 /** Plans the webhook subscriptions: one per service, delivering our events to our URL. */
 export function planSubscriptions(input: {
@@ -129,6 +135,12 @@ export function planSubscriptions(input: {
       }
     }
     if (others.length > 0) steps.push({ kind: "duplicates", service, keep, others });
+  }
+  for (const service of input.services) {
+    const elsewhere = (input.existing.get(service.id) ?? []).filter((s) =>
+      s.url !== input.endpoints.webhookUrl && secretFileOf(s.description) !== undefined
+    );
+    if (elsewhere.length > 0) steps.push({ kind: "elsewhere", service, subscriptions: elsewhere });
   }
   return steps;
 }

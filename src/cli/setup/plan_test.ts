@@ -106,3 +106,23 @@ Deno.test("actions: a hidden header value is not compared, unless the secret is 
   });
   assert.deepEqual(fresh.map((s) => s.kind), ["generate-secret", "update", "create"]);
 });
+
+Deno.test("subscriptions this command made for another address are reported, not touched", () => {
+  const old = sub({
+    serviceId: "PA",
+    id: "OLD",
+    url: "https://old.example.com/pagerduty/webhook",
+    description: subscriptionDescription("/f-old"),
+  });
+  const foreign = sub({ serviceId: "PA", id: "FOREIGN", url: "https://other.example.com/" });
+  const steps = planSubscriptions({
+    services: [A],
+    endpoints: URLS,
+    existing: new Map([["PA", [old, foreign]]]),
+    secretFiles: [{ path: "/f0", state: "missing" }],
+  });
+  assert.deepEqual(steps.map((s) => s.kind), ["create", "elsewhere"]);
+  assert.deepEqual(steps[1].kind === "elsewhere" && steps[1].subscriptions.map((s) => s.id), [
+    "OLD",
+  ]);
+});

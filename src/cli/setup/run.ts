@@ -32,6 +32,7 @@ import {
   createSubscriptionTask,
   createWorkflowTask,
   duplicatesTask,
+  elsewhereTask,
   enableSubscriptionTask,
   enableWorkflowTask,
   recreateSubscriptionTask,
@@ -208,6 +209,15 @@ async function setUpSubscriptions(ctx: Context): Promise<void> {
         `webhook subscriptions for "${step.service.name}": ${step.others.length} more deliver ` +
           `to ${urls.webhookUrl}`,
         duplicatesTask(step.service, step.keep, step.others),
+      );
+      continue;
+    }
+    if (step.kind === "elsewhere") {
+      report.byHand(
+        `webhook subscriptions for "${step.service.name}": ${
+          step.subscriptions.map((s) => s.id).join(", ")
+        } deliver to another address`,
+        elsewhereTask(step.service, step.subscriptions),
       );
       continue;
     }
