@@ -25,8 +25,6 @@ export interface SetupRequest {
   readonly serviceNames: readonly string[];
   /** `webhook_secrets` entries that are files, in config order: where new secrets may go. */
   readonly webhookSecretFiles: readonly string[];
-  /** How many `webhook_secrets` entries are values (a subscription made by hand). */
-  readonly inlineWebhookSecrets: number;
   /** Undefined when `action_secret` is not set: no Custom Incident Actions then. */
   readonly actionSecret?: ActionSecretSource;
   readonly dryRun: boolean;
@@ -35,7 +33,6 @@ export interface SetupRequest {
 /** The secrets of `[pagerduty.reviews]` as setup sees them. */
 export interface SetupSecrets {
   readonly webhookSecretFiles: readonly string[];
-  readonly inlineWebhookSecrets: number;
   readonly actionSecret?: ActionSecretSource;
 }
 
@@ -46,7 +43,6 @@ export function setupSecrets(config: Config): SetupSecrets {
   const action = reviews?.actionSecret;
   return {
     webhookSecretFiles: sources.flatMap((s) => s.kind === "file" ? [s.path] : []),
-    inlineWebhookSecrets: sources.filter((s) => s.kind === "value").length,
     actionSecret: action === undefined
       ? undefined
       : action.kind === "file"

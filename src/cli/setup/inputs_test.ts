@@ -60,7 +60,6 @@ public_addr = "https://tp.example.com"
   assert.ok(!("problems" in request));
   assert.deepEqual(request.serviceNames, ["Access Requests", "DB"]);
   assert.deepEqual(request.webhookSecretFiles, ["/etc/tp/ws1", "/etc/tp/ws2"]);
-  assert.equal(request.inlineWebhookSecrets, 1);
   assert.deepEqual(request.actionSecret, { kind: "file", path: "/etc/tp/as" });
   assert.deepEqual(setupPermissions(c, request), {
     net: ["127.0.0.1:9999"],

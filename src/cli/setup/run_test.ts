@@ -54,7 +54,6 @@ async function withWorld(
           publicAddr: o.publicAddr ?? PUBLIC,
           serviceNames: o.serviceNames ?? services.map((s) => s.name),
           webhookSecretFiles: o.webhookSecretFiles ?? [`${dir}/webhook-secret`],
-          inlineWebhookSecrets: 0,
           actionSecret: o.actionSecret === null
             ? undefined
             : o.actionSecret ?? { kind: "file", path: `${dir}/action-secret` },
