@@ -469,3 +469,16 @@ Deno.test("an unknown service is a config problem and nothing else is done", asy
     assert.deepEqual(writes(pd), []);
   });
 });
+
+Deno.test("a 402 on webhook subscriptions (a plan without them) also gives the steps by hand", async () => {
+  await withWorld(async ({ pd, run }) => {
+    pd.failNext(1, { operation: "listWebhookSubscriptions", status: 402 });
+    const report = await run({ actionSecret: null });
+    assert.equal(outcome(report), "manual");
+    assert.match(report.lines[0].text, /PagerDuty refused to list subscriptions \(402\)/);
+    assert.equal(report.manual[0].title, 'Webhook subscription for the service "Access Requests"');
+    assert.deepEqual(pd.integrations.webhookSubscriptions(), []);
+    // The other parts still ran.
+    assert.equal(pd.integrations.workflows().length, 2);
+  });
+});
