@@ -30,7 +30,7 @@ Deno.test("help: the program's and every command's, with the exit codes", async 
     }
     assert.match(
       run.stdout,
-      /Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 .*\n {2}3 .*\n {2}130 .*\n {2}143 /,
+      /Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 .*\n {2}3 .*\n {2}4 .*\n {2}130 .*\n {2}143 /,
     );
   }
   const perCommand = rest.slice(0, COMMANDS.length);

@@ -12,6 +12,8 @@ import type { Io } from "./io.ts";
 /** One command-line option. */
 export interface OptionSpec {
   readonly type: "string" | "boolean";
+  /** The option may be given several times; its value is then a list. */
+  readonly multiple?: boolean;
   readonly short?: string;
   /** Shown in help, e.g. "PATH". */
   readonly valueName?: string;
@@ -20,7 +22,9 @@ export interface OptionSpec {
 }
 
 /** Parsed options, by long name. */
-export type OptionValues = Readonly<Record<string, string | boolean | undefined>>;
+export type OptionValues = Readonly<
+  Record<string, string | boolean | readonly string[] | undefined>
+>;
 
 /** A command: its help and its implementation. */
 export interface Command {

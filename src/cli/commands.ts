@@ -7,6 +7,7 @@
 import { checkCommand } from "./check.ts";
 import type { Command } from "./command.ts";
 import { configureCommand } from "./configure.ts";
+import { setupPagerDutyCommand } from "./setup/command.ts";
 import { demoCommand } from "./demo.ts";
 import { EXIT } from "./exit_codes.ts";
 import { commandHelp, PROGRAM, programHelp } from "./help.ts";
@@ -19,6 +20,7 @@ const BASE_COMMANDS: readonly Command[] = [
   configureCommand,
   versionCommand,
   demoCommand,
+  setupPagerDutyCommand,
 ];
 
 /** `help [COMMAND]`, which needs the table it is part of. */

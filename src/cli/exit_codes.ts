@@ -14,6 +14,8 @@ export const EXIT = {
   usage: 2,
   /** `check` found a problem. */
   checkFailed: 3,
+  /** `setup-pagerduty` did what the API key allows; the printed steps are left to do by hand. */
+  setupManual: 4,
   /** Ended at once by a second SIGINT, or no graceful stop within the grace period. */
   sigint: 130,
   /** Ended at once by a second SIGTERM, or no graceful stop within the grace period. */
@@ -26,6 +28,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   1    run-time failure (e.g. Teleport or PagerDuty rejected the credentials)
   2    usage error or invalid config
   3    check found a problem
+  4    setup-pagerduty left steps to do by hand in PagerDuty (printed)
   130  ended at once by a second SIGINT, or not stopped within 20 s of the first
   143  ended at once by a second SIGTERM, or not stopped within 20 s of the first
 `;

@@ -49,7 +49,9 @@ function parse(
   command: Command,
   args: string[],
   io: Io,
-): { values: Record<string, string | boolean | undefined>; positionals: string[] } | number {
+):
+  | { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] }
+  | number {
   let parsed;
   try {
     parsed = parseArgs({

@@ -86,7 +86,7 @@ user_email = "me@example.com" # PagerDuty bot user email (Could be admin email)
 # it needs [http] listen_addr. Secrets are values or absolute paths of files holding them.
 # V3 webhook subscription secrets (note commands and workflows); several during a rotation.
 # webhook_secrets = ["/var/lib/teleport/plugins/pagerduty/webhook_secret"]
-# Secret the Custom Incident Actions send in the X-Teleport-Action-Secret header.
+# Secret the Custom Incident Actions send in the x-teleport-action-secret header.
 # action_secret = "/var/lib/teleport/plugins/pagerduty/action_secret"
 # IDs of the incident workflows that approve, and of those that deny.
 # approve_workflows = ["PWF1234"]

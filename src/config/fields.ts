@@ -144,16 +144,19 @@ export class Section {
     return v;
   }
 
-  /** A list of non-empty strings. */
-  stringList(name: string): string[] | undefined {
+  /**
+   * A list of non-empty strings.
+   * @param secret never print the value in a message.
+   */
+  stringList(name: string, options: { secret?: boolean } = {}): string[] | undefined {
     const v = this.#table[name];
     if (v === undefined) return undefined;
     if (
       !Array.isArray(v) || !v.every((item) => typeof item === "string" && item.trim() !== "")
     ) {
       this.problem(
-        `${this.key(name)} must be a list of non-empty strings, like ["a", "b"], not ${
-          describe(v)
+        `${this.key(name)} must be a list of non-empty strings, like ["a", "b"]${
+          options.secret ? "" : `, not ${describe(v)}`
         }.`,
       );
       return undefined;

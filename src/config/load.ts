@@ -14,14 +14,17 @@ import type { Config } from "./types.ts";
  *
  * @throws {ConfigError} when the file cannot be read or has any problem (all listed).
  */
-export async function loadConfig(path: string): Promise<ParsedConfig> {
+export async function loadConfig(
+  path: string,
+  options: { allowPendingSecretFiles?: boolean } = {},
+): Promise<ParsedConfig> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
     throw new ConfigError(path, [readProblem(error)]);
   }
-  const parsed = await parseConfig(text, { path, readFile: readHead });
+  const parsed = await parseConfig(text, { path, readFile: readHead, ...options });
   const warnings = [...parsed.warnings];
   for (const [key, file] of secretFiles(path, parsed.config)) {
     const warning = await permissionWarning(key, file);

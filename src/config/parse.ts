@@ -55,6 +55,8 @@ export interface ParseConfigOptions {
    * {@link MAX_API_KEY_FILE_BYTES} + 1 bytes, which already proves the file too big.
    */
   readonly readFile: (path: string) => Promise<Uint8Array>;
+  /** Accept secret files that are missing or empty (the set-up command writes them). */
+  readonly allowPendingSecretFiles?: boolean;
 }
 
 /** A usable config and what deserves the operator's attention in it. */
@@ -91,6 +93,7 @@ export async function parseConfig(
     new Section("pagerduty", doc.pagerduty, problems),
     warnings,
     options.readFile,
+    options.allowPendingSecretFiles ?? false,
   );
   const httpSection = new Section("http", doc.http, problems);
   const http = readHttp(httpSection, warnings);
@@ -194,6 +197,7 @@ async function readPagerDuty(
   s: Section,
   warnings: ConfigWarning[],
   readFile: ParseConfigOptions["readFile"],
+  allowPendingSecretFiles: boolean,
 ): Promise<PagerDutyConfig | undefined> {
   const apiKey = await readApiKey(s, readFile);
   const userEmail = s.string("user_email");
@@ -245,6 +249,7 @@ async function readPagerDuty(
   const accessEnd = readAccessEnd(s, autoApprovalSection, autoApproval.enabled, warnings);
   const reviews = await readReviews(s.table("reviews"), warnings, {
     readFile,
+    allowPendingFiles: allowPendingSecretFiles,
     maxFileBytes: MAX_API_KEY_FILE_BYTES,
   });
   if (apiKey === undefined || userEmail === undefined || annotations === undefined) {

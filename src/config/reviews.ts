@@ -33,6 +33,11 @@ export interface SecretFileReader {
   readonly readFile: (path: string) => Promise<Uint8Array>;
   /** The largest secret file accepted. */
   readonly maxFileBytes: number;
+  /**
+   * Accept a secret file that is missing or empty (its path is still recorded): for the set-up
+   * command, whose job is to write the secret into it.
+   */
+  readonly allowPendingFiles?: boolean;
 }
 
 /**
@@ -163,6 +168,7 @@ async function readSecretFile(
   try {
     bytes = await files.readFile(path);
   } catch (error) {
+    if (files.allowPendingFiles && error instanceof Deno.errors.NotFound) return undefined;
     const reason = error instanceof Deno.errors.NotFound
       ? "does not exist"
       : error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable
@@ -192,6 +198,7 @@ async function readSecretFile(
     return undefined;
   }
   if (text === "") {
+    if (files.allowPendingFiles) return undefined;
     s.problem(`${key} names the file ${path}, which is empty: write the secret into it.`);
     return undefined;
   }

@@ -289,3 +289,23 @@ Deno.test("reviews: loadConfig warns about secret files other users can read", a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("reviews: missing or empty secret files pass only for the set-up command, which writes them", async () => {
+  const text = `${BASE}
+[pagerduty.reviews]
+webhook_secrets = ["/etc/tp/ws"]
+action_secret = "/etc/tp/as"
+${LISTENER}`;
+  const problems = await problemsOf(text, { "/etc/tp/as": "" });
+  assert.equal(problems.length, 2, problems.join("\n"));
+  const { config } = await parseConfig(text, {
+    path: "/etc/tp.toml",
+    readFile: files({ "/etc/tp/as": "" }),
+    allowPendingSecretFiles: true,
+  });
+  assert.deepEqual(config.pagerduty.reviews?.secretFiles.map((f) => f.path), [
+    "/etc/tp/ws",
+    "/etc/tp/as",
+  ]);
+  assert.deepEqual(config.pagerduty.reviews?.webhookSecrets, []);
+});

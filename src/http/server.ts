@@ -13,17 +13,11 @@ import { parseListenAddr } from "./listen_addr.ts";
 import type { Metrics } from "./metrics.ts";
 import { type CertifiedKeyPem, type HttpsFiles, readHttpsFiles } from "./tls.ts";
 import { receiveWebhook, type WebhookHandler } from "./webhook.ts";
+import { ACTION_PATHS, WEBHOOK_PATH } from "./routes.ts";
 
 const log = getLogger(["teleport-pagerduty", "http"]);
 
-/** The path PagerDuty V3 webhooks are delivered to. */
-export const WEBHOOK_PATH = "/pagerduty/webhook";
-
-/** The paths Custom Incident Actions are delivered to, one per decision. */
-export const ACTION_PATHS = {
-  approve: "/pagerduty/action/approve",
-  deny: "/pagerduty/action/deny",
-} as const;
+export { ACTION_PATHS, WEBHOOK_PATH } from "./routes.ts";
 
 /** Largest webhook body accepted by default: PagerDuty promises up to 256 KB, best effort. */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;

@@ -20,7 +20,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { DEFAULT_API_ENDPOINT, parseApiEndpoint } from "./endpoint.ts";
 import { PagerDutyConfigError } from "./errors.ts";
 import { type HttpResult, type Observer, type RequestSpec, Transport } from "./http.ts";
-import { paginate } from "./paging.ts";
+import { paginate, paginateCursor } from "./paging.ts";
 import { SlidingWindowLimiter } from "./rate_limiter.ts";
 import { DEFAULT_RETRY, type RetryOptions } from "./retry.ts";
 import {
@@ -34,6 +34,32 @@ import {
   type Service,
   type User,
 } from "./types.ts";
+import type {
+  CreatedWebhookSubscription,
+  Extension,
+  ExtensionInput,
+  ExtensionSchema,
+  IncidentWorkflow,
+  NewWebhookSubscription,
+  PagerDutySetupApi,
+  WebhookSubscription,
+  WebhookSubscriptionChanges,
+  WorkflowTrigger,
+} from "./setup_types.ts";
+import {
+  type CursorPage,
+  readCreatedWebhookSubscription,
+  readCursorList,
+  readExtension,
+  readExtensions,
+  readExtensionSchemas,
+  readIncidentWorkflow,
+  readIncidentWorkflows,
+  readWebhookSubscription,
+  readWebhookSubscriptions,
+  readWorkflowTrigger,
+  readWorkflowTriggers,
+} from "./setup_wire.ts";
 import {
   type ListPage,
   type Priority,
@@ -115,7 +141,7 @@ function sameText(a: string, b: string): boolean {
 }
 
 /** A typed PagerDuty REST v2 client; one instance per API key, shared by the whole service. */
-export class PagerDutyClient implements PagerDutyApi {
+export class PagerDutyClient implements PagerDutyApi, PagerDutySetupApi {
   readonly #transport: Transport;
   readonly #signal: AbortSignal | undefined;
   readonly #servicesByName: LookupCache<Service | undefined>;
@@ -380,6 +406,243 @@ export class PagerDutyClient implements PagerDutyApi {
     return readAbilities(await this.#get("/abilities", "/abilities"));
   }
 
+  // ---- approve/deny set-up (`setup-pagerduty`) ---------------------------------------------------
+  // Creates are not repeated after an unknown outcome: a second subscription would deliver every
+  // event twice (and the first one's secret would be lost), a second workflow would be a second
+  // button. The next run of the set-up finds what a lost answer created.
+
+  /** The subscriptions delivering the incidents of one service. */
+  async listWebhookSubscriptions(serviceId: string): Promise<WebhookSubscription[]> {
+    const found: WebhookSubscription[] = [];
+    const params: Array<[string, string]> = [["filter_type", "service"], ["filter_id", serviceId]];
+    const all = this.#list(
+      "/webhook_subscriptions",
+      "webhook_subscriptions",
+      params,
+      readWebhookSubscriptions,
+    );
+    for await (const subscription of all) {
+      if (subscription.filter.kind === "service" && subscription.filter.serviceId === serviceId) {
+        found.push(subscription);
+      }
+    }
+    return found;
+  }
+
+  /** Creates a subscription for one service's incidents; the answer holds its only copy of the secret. */
+  async createWebhookSubscription(
+    input: NewWebhookSubscription,
+  ): Promise<CreatedWebhookSubscription> {
+    return readCreatedWebhookSubscription(
+      await this.#call({
+        method: "POST",
+        template: "/webhook_subscriptions",
+        path: "/webhook_subscriptions",
+        body: {
+          webhook_subscription: {
+            type: "webhook_subscription",
+            active: true,
+            description: input.description,
+            delivery_method: { type: "http_delivery_method", url: input.url },
+            events: [...input.events],
+            filter: { type: "service_reference", id: input.serviceId },
+          },
+        },
+        idempotency: "not-idempotent",
+      }),
+    );
+  }
+
+  /** Changes a subscription's description, events or active flag. */
+  async updateWebhookSubscription(
+    id: string,
+    changes: WebhookSubscriptionChanges,
+  ): Promise<WebhookSubscription> {
+    return readWebhookSubscription(
+      await this.#call({
+        method: "PUT",
+        template: "/webhook_subscriptions/{id}",
+        path: `/webhook_subscriptions/${encodeURIComponent(id)}`,
+        body: {
+          webhook_subscription: {
+            ...(changes.description === undefined ? {} : { description: changes.description }),
+            ...(changes.events === undefined ? {} : { events: [...changes.events] }),
+            ...(changes.active === undefined ? {} : { active: changes.active }),
+          },
+        },
+        idempotency: "idempotent",
+      }),
+    );
+  }
+
+  /** Re-enables a subscription PagerDuty disabled after refused deliveries. */
+  async enableWebhookSubscription(id: string): Promise<WebhookSubscription> {
+    return readWebhookSubscription(
+      await this.#call({
+        method: "POST",
+        template: "/webhook_subscriptions/{id}/enable",
+        path: `/webhook_subscriptions/${encodeURIComponent(id)}/enable`,
+        idempotency: "idempotent",
+      }),
+    );
+  }
+
+  /** Deletes a subscription; one already gone counts as success. */
+  async deleteWebhookSubscription(id: string): Promise<void> {
+    try {
+      await this.#call({
+        method: "DELETE",
+        template: "/webhook_subscriptions/{id}",
+        path: `/webhook_subscriptions/${encodeURIComponent(id)}`,
+        idempotency: "idempotent",
+      });
+    } catch (error) {
+      if (!(error instanceof PagerDutyError) || error.status !== 404) throw error;
+    }
+  }
+
+  /** Every workflow whose name equals `name` exactly (PagerDuty's query matches parts of names). */
+  async findIncidentWorkflows(name: string): Promise<IncidentWorkflow[]> {
+    const found: IncidentWorkflow[] = [];
+    const all = this.#list(
+      "/incident_workflows",
+      "incident_workflows",
+      [["query", name]],
+      readIncidentWorkflows,
+    );
+    for await (const workflow of all) {
+      if (workflow.name === name) found.push(workflow);
+    }
+    return found;
+  }
+
+  /** Creates a workflow without steps: starting it is the signal, it need do nothing itself. */
+  async createIncidentWorkflow(
+    input: { name: string; description: string },
+  ): Promise<IncidentWorkflow> {
+    return readIncidentWorkflow(
+      await this.#call({
+        method: "POST",
+        template: "/incident_workflows",
+        path: "/incident_workflows",
+        body: { incident_workflow: { name: input.name, description: input.description } },
+        idempotency: "not-idempotent",
+      }),
+    );
+  }
+
+  /** The manual triggers of a workflow. */
+  async listManualTriggers(workflowId: string): Promise<WorkflowTrigger[]> {
+    const path = "/incident_workflows/triggers";
+    const found: WorkflowTrigger[] = [];
+    const all = paginateCursor(`GET ${path}`, async (cursor, limit) => {
+      const result = await this.#call({
+        method: "GET",
+        template: path,
+        path,
+        query: [
+          ["workflow_id", workflowId],
+          ["trigger_type", "manual"],
+          ["limit", String(limit)],
+          ...(cursor === undefined ? [] : [["cursor", cursor] as [string, string]]),
+        ],
+        idempotency: "idempotent",
+      });
+      const page: CursorPage = readCursorList(result, "triggers");
+      return { items: readWorkflowTriggers(result, page), nextCursor: page.nextCursor };
+    });
+    for await (const trigger of all) {
+      if (trigger.workflowId === workflowId) found.push(trigger);
+    }
+    return found;
+  }
+
+  /** Adds a manual trigger offering the workflow on incidents of these services. */
+  async createManualTrigger(
+    workflowId: string,
+    serviceIds: readonly string[],
+  ): Promise<WorkflowTrigger> {
+    return readWorkflowTrigger(
+      await this.#call({
+        method: "POST",
+        template: "/incident_workflows/triggers",
+        path: "/incident_workflows/triggers",
+        body: {
+          trigger: {
+            trigger_type: "manual",
+            workflow: { id: workflowId },
+            services: serviceIds.map((id) => ({ id })),
+            is_subscribed_to_all_services: false,
+          },
+        },
+        idempotency: "not-idempotent",
+      }),
+    );
+  }
+
+  /** Offers a trigger's workflow on one more service. */
+  async addServiceToTrigger(triggerId: string, serviceId: string): Promise<WorkflowTrigger> {
+    return readWorkflowTrigger(
+      await this.#call({
+        method: "POST",
+        template: "/incident_workflows/triggers/{id}/services",
+        path: `/incident_workflows/triggers/${encodeURIComponent(triggerId)}/services`,
+        body: { service: { id: serviceId } },
+        idempotency: "not-idempotent",
+      }),
+    );
+  }
+
+  /** The extension type with this key (`custom_webhook`), or undefined when not offered. */
+  async findExtensionSchema(key: string): Promise<ExtensionSchema | undefined> {
+    const all = this.#list("/extension_schemas", "extension_schemas", [], readExtensionSchemas);
+    for await (const schema of all) {
+      if (schema.key === key) return schema;
+    }
+    return undefined;
+  }
+
+  /** The extensions of one type on one service. */
+  async listExtensions(query: { schemaId: string; serviceId: string }): Promise<Extension[]> {
+    const found: Extension[] = [];
+    const params: Array<[string, string]> = [
+      ["extension_schema_id", query.schemaId],
+      ["extension_object_id", query.serviceId],
+    ];
+    for await (const extension of this.#list("/extensions", "extensions", params, readExtensions)) {
+      if (extension.schemaId === query.schemaId && extension.serviceIds.includes(query.serviceId)) {
+        found.push(extension);
+      }
+    }
+    return found;
+  }
+
+  /** Creates an extension (a Custom Incident Action: a button on the services' incidents). */
+  async createExtension(input: ExtensionInput): Promise<Extension> {
+    return readExtension(
+      await this.#call({
+        method: "POST",
+        template: "/extensions",
+        path: "/extensions",
+        body: extensionBody(input),
+        idempotency: "not-idempotent",
+      }),
+    );
+  }
+
+  /** Replaces an extension's name, endpoint, services and headers. */
+  async updateExtension(id: string, input: ExtensionInput): Promise<Extension> {
+    return readExtension(
+      await this.#call({
+        method: "PUT",
+        template: "/extensions/{id}",
+        path: `/extensions/${encodeURIComponent(id)}`,
+        body: extensionBody(input),
+        idempotency: "idempotent",
+      }),
+    );
+  }
+
   /** The ID of a priority given by name (ignoring case) or ID; undefined, with a warning, if none. */
   async #priorityId(nameOrId: string): Promise<string | undefined> {
     let priorities: Priority[];
@@ -458,4 +721,17 @@ export class PagerDutyClient implements PagerDutyApi {
       signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
     });
   }
+}
+
+function extensionBody(input: ExtensionInput): unknown {
+  return {
+    extension: {
+      type: "extension",
+      name: input.name,
+      endpoint_url: input.endpointUrl,
+      extension_schema: { id: input.schemaId, type: "extension_schema_reference" },
+      extension_objects: input.serviceIds.map((id) => ({ id, type: "service_reference" })),
+      config: { headers: input.headers.map((h) => ({ name: h.name, value: h.value })) },
+    },
+  };
 }

@@ -82,7 +82,7 @@ export interface TransportOptions {
 
 /** One call to make. */
 export interface RequestSpec {
-  readonly method: "GET" | "POST" | "PUT";
+  readonly method: "GET" | "POST" | "PUT" | "DELETE";
   /** Path template naming the operation, e.g. `/incidents/{id}`; never holds IDs. */
   readonly template: string;
   /** The real path, IDs already URL-encoded. */

@@ -46,3 +46,42 @@ export async function* paginate<T>(
     if (!page.more || page.items.length === 0) return;
   }
 }
+
+/** The most pages a cursor-paged list is followed for (PagerDuty's offset cap, in pages). */
+export const MAX_CURSOR_PAGES = MAX_OFFSET_PLUS_LIMIT / PAGE_LIMIT;
+
+/** One page of a cursor-paged list; `nextCursor` is undefined on the last page. */
+export interface CursorPageOf<T> {
+  readonly items: readonly T[];
+  readonly nextCursor: string | undefined;
+}
+
+/**
+ * Yields every item of a cursor-paged list (workflow triggers, audit records), fetching pages
+ * lazily. A cursor that repeats, an empty page or {@link MAX_CURSOR_PAGES} pages end it, so a
+ * misbehaving answer cannot loop forever.
+ */
+export async function* paginateCursor<T>(
+  operation: string,
+  fetchPage: (cursor: string | undefined, limit: number) => Promise<CursorPageOf<T>>,
+  limit: number = PAGE_LIMIT,
+): AsyncGenerator<T, void, undefined> {
+  const seen = new Set<string>();
+  let cursor: string | undefined;
+  for (let pages = 0;; pages++) {
+    if (pages === MAX_CURSOR_PAGES) {
+      log.warn(
+        "PagerDuty list {operation} has more than {cap} pages; the rest were skipped, so narrow the query.",
+        { operation, cap: MAX_CURSOR_PAGES },
+      );
+      return;
+    }
+    const page = await fetchPage(cursor, limit);
+    yield* page.items;
+    if (page.nextCursor === undefined || page.items.length === 0 || seen.has(page.nextCursor)) {
+      return;
+    }
+    seen.add(page.nextCursor);
+    cursor = page.nextCursor;
+  }
+}

@@ -13,13 +13,15 @@ import type { Incident, IncidentStatus, Note, OnCall, Service, User } from "./ty
 type Json = Record<string, unknown>;
 
 /** Reads fields of one answer; every failure names the answer's operation. */
-class Reader {
+export class Reader {
   readonly #result: HttpResult;
 
+  /** Reads `result`. */
   constructor(result: HttpResult) {
     this.#result = result;
   }
 
+  /** Throws the error for an answer that lacks what the operation returns. */
   fail(problem: string): never {
     throw unexpectedBodyError({
       operation: this.#result.operation,
@@ -28,6 +30,7 @@ class Reader {
     });
   }
 
+  /** `value` as an object; `path` names it in the error. */
   object(value: unknown, path: string): Json {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       this.fail(`${path} is not an object`);
@@ -35,20 +38,24 @@ class Reader {
     return value as Json;
   }
 
+  /** `value` as a string. */
   string(value: unknown, path: string): string {
     if (typeof value !== "string") this.fail(`${path} is not a string`);
     return value;
   }
 
+  /** `value` as an array. */
   array(value: unknown, path: string): readonly unknown[] {
     if (!Array.isArray(value)) this.fail(`${path} is not an array`);
     return value;
   }
 
+  /** `value` as a string; null or missing is undefined. */
   optionalString(value: unknown, path: string): string | undefined {
     return value === undefined || value === null ? undefined : this.string(value, path);
   }
 
+  /** `value` as a finite number. */
   number(value: unknown, path: string): number {
     if (typeof value !== "number" || !Number.isFinite(value)) this.fail(`${path} is not a number`);
     return value;
@@ -63,6 +70,15 @@ class Reader {
     if (typeof value !== "string") return "unreadable";
     const date = new Date(value);
     return Number.isNaN(date.getTime()) ? "unreadable" : date;
+  }
+
+  /** `value` as an ISO date; null or missing is undefined. */
+  date(value: unknown, path: string): Date | undefined {
+    const text = this.optionalString(value, path);
+    if (text === undefined) return undefined;
+    const date = new Date(text);
+    if (Number.isNaN(date.getTime())) this.fail(`${path} is not a date`);
+    return date;
   }
 
   /** `body[key]`, the wrapped entity of a single-object answer. */

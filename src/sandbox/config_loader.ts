@@ -32,12 +32,18 @@ export interface LoadedConfig {
  * @throws {ConfigError} listing every problem with the file.
  * @throws {TaskError} when the worker itself failed (a bug, or missing process permissions).
  */
-export async function loadConfigSandboxed(path: string): Promise<LoadedConfig> {
-  const output = await startTask<{ path: string }, ConfigLoadOutput>(
+export async function loadConfigSandboxed(
+  path: string,
+  options: { allowPendingSecretFiles?: boolean } = {},
+): Promise<LoadedConfig> {
+  const output = await startTask<
+    { path: string; allowPendingSecretFiles?: boolean },
+    ConfigLoadOutput
+  >(
     new URL("./config_worker.ts", import.meta.url),
     "config",
     CONFIG_LOADER_PERMISSIONS,
-    { path },
+    { path, ...options },
   ).result;
   if (!output.ok) throw new ConfigError(path, output.problems);
   return { config: configFromMessage(output.config), warnings: output.warnings };

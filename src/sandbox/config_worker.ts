@@ -13,12 +13,16 @@ import { configToMessage } from "../config/transfer.ts";
 import type { ConfigLoadOutput } from "./config_loader.ts";
 import { serveTask } from "./task.ts";
 
-serveTask(async (input: { path: string }): Promise<ConfigLoadOutput> => {
-  try {
-    const { config, warnings } = await loadConfig(input.path);
-    return { ok: true, config: configToMessage(config), warnings };
-  } catch (error) {
-    if (error instanceof ConfigError) return { ok: false, problems: error.problems };
-    throw error;
-  }
-});
+serveTask(
+  async (input: { path: string; allowPendingSecretFiles?: boolean }): Promise<ConfigLoadOutput> => {
+    try {
+      const { config, warnings } = await loadConfig(input.path, {
+        allowPendingSecretFiles: input.allowPendingSecretFiles,
+      });
+      return { ok: true, config: configToMessage(config), warnings };
+    } catch (error) {
+      if (error instanceof ConfigError) return { ok: false, problems: error.problems };
+      throw error;
+    }
+  },
+);

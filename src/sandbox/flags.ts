@@ -34,6 +34,7 @@ export const WORKER_ENTRY_POINTS: readonly string[] = [
   "src/sandbox/service_worker.ts",
   "src/cli/check_teleport_worker.ts",
   "src/cli/check_pagerduty_worker.ts",
+  "src/cli/setup/setup_worker.ts",
 ];
 
 /** The program's entry point, relative to the repository root. */

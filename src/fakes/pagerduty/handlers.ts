@@ -6,6 +6,7 @@
  */
 
 import { argumentsError, invalidInput, notFound, PdHttpError } from "./errors.ts";
+import { INTEGRATION_ROUTES, type Integrations } from "./integrations.ts";
 import type { JsonObject, Renderer } from "./render.ts";
 import type {
   Account,
@@ -32,6 +33,8 @@ export interface RequestContext {
   readonly tokenUser: UserRecord | undefined;
   /** Abilities of the account. */
   readonly abilities: readonly string[];
+  /** Webhook subscriptions, workflows and extensions of the account. */
+  readonly integrations: Integrations;
 }
 
 /** A handler's answer: status and JSON body (none for 204). */
@@ -42,7 +45,7 @@ export interface HandlerResult {
 
 /** One served route. */
 export interface Route {
-  readonly method: "GET" | "POST" | "PUT";
+  readonly method: "GET" | "POST" | "PUT" | "DELETE";
   /** PagerDuty's operationId; also the key of faults and per-operation rate limits. */
   readonly operationId: string;
   readonly pattern: URLPattern;
@@ -481,6 +484,7 @@ export const ROUTES: readonly Route[] = [
   route("PUT", "/incidents/:id", "updateIncident", updateIncident, true),
   route("GET", "/incidents/:id/notes", "listIncidentNotes", listNotes),
   route("POST", "/incidents/:id/notes", "createIncidentNote", createNote, true),
+  ...INTEGRATION_ROUTES,
 ];
 
 /** The route for a request, with its path parameters, or undefined. */

@@ -40,6 +40,15 @@ export {
 } from "./actions.ts";
 export { DEDUP_MESSAGE, MISSING_FROM_MESSAGE, type PdErrorBody } from "./errors.ts";
 export {
+  CUSTOM_ACTION_SCHEMA,
+  type ExtensionRecord,
+  type ExtensionSchemaRecord,
+  type IncidentWorkflowRecord,
+  Integrations,
+  type WebhookSubscriptionRecord,
+  type WorkflowTriggerRecord,
+} from "./integrations.ts";
+export {
   annotatedEvent,
   type DeliveryAttempt,
   type DeliveryResult,

@@ -48,6 +48,7 @@ import {
 } from "./errors.ts";
 import { FaultPlan, type FaultScope } from "./faults.ts";
 import { matchRoute, type RequestContext, type Route } from "./handlers.ts";
+import { Integrations } from "./integrations.ts";
 import { RateLimiter, type RateLimitVerdict } from "./ratelimit.ts";
 import { type JsonObject, Renderer } from "./render.ts";
 import {
@@ -182,6 +183,8 @@ export class FakePagerDuty {
   readonly apiKey: string;
   /** The account's data and rules. */
   readonly account: Account;
+  /** Webhook subscriptions, workflows and extensions (what `setup-pagerduty` creates). */
+  readonly integrations: Integrations;
   /** Scripted faults. */
   readonly faults: FaultPlan = new FaultPlan();
   /** The rate limiter (settable: `pd.rateLimiter.perMinute = 960`). */
@@ -232,6 +235,7 @@ export class FakePagerDuty {
     this.#maxCalls = options.maxRecordedCalls ?? 50_000;
     this.rateLimiter = new RateLimiter(options.rateLimitPerMinute, options.operationRateLimits);
     this.account = new Account(options.rules, options.priorities ?? true);
+    this.integrations = new Integrations(this.account);
     this.#render = new Renderer(
       this.url,
       `https://${options.subdomain ?? "fake"}.pagerduty.com`,
@@ -554,7 +558,11 @@ export class FakePagerDuty {
   }
 
   #onAccountEvent(event: AccountEvent): void {
-    for (const subscription of this.#subscriptions.values()) {
+    const targets: WebhookSubscription[] = [
+      ...this.#subscriptions.values(),
+      ...this.integrations.deliveryTargets(),
+    ];
+    for (const subscription of targets) {
       if (subscription.events !== undefined && !subscription.events.includes(event.type)) continue;
       if (
         subscription.serviceIds !== undefined &&
@@ -692,7 +700,8 @@ export class FakePagerDuty {
         refuse("header", ["The Content-Type header must be application/json."]);
       }
       try {
-        body = JSON.parse(rawBody);
+        // Operations without a request body (DELETE, `…/enable`) are sent without one.
+        body = rawBody === "" ? {} : JSON.parse(rawBody);
       } catch {
         refuse("body", ["The request body is not valid JSON."]);
       }
@@ -747,6 +756,7 @@ export class FakePagerDuty {
       actor,
       tokenUser,
       abilities: this.#abilities,
+      integrations: this.integrations,
     };
     return route.handle(ctx);
   }

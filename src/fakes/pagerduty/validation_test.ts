@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { ROUTES } from "./handlers.ts";
+import { SERVED_OPERATIONS } from "./openapi/extract.ts";
 import { RequestValidator } from "./validation.ts";
 
 const validator = new RequestValidator();
@@ -69,7 +71,8 @@ Deno.test("queries: unknown names, repeated scalars and bad types are refused", 
 });
 
 Deno.test("every served operation is in the extract; an unknown one is a clear programming error", () => {
-  assert.equal(validator.operationIds.length, 18);
+  assert.equal(validator.operationIds.length, SERVED_OPERATIONS.length);
+  for (const route of ROUTES) assert.ok(validator.operationIds.includes(route.operationId));
   assert.throws(
     () => validator.validateBody("deleteService", {}),
     /no operation "deleteService".*extract\.ts/,

@@ -48,6 +48,22 @@ export const SERVED_OPERATIONS: ReadonlyArray<readonly [string, string]> = [
   ["/incidents/{id}", "put"],
   ["/incidents/{id}/notes", "get"],
   ["/incidents/{id}/notes", "post"],
+  ["/webhook_subscriptions", "get"],
+  ["/webhook_subscriptions", "post"],
+  ["/webhook_subscriptions/{id}", "get"],
+  ["/webhook_subscriptions/{id}", "put"],
+  ["/webhook_subscriptions/{id}", "delete"],
+  ["/webhook_subscriptions/{id}/enable", "post"],
+  ["/incident_workflows", "get"],
+  ["/incident_workflows", "post"],
+  ["/incident_workflows/{id}", "get"],
+  ["/incident_workflows/triggers", "get"],
+  ["/incident_workflows/triggers", "post"],
+  ["/incident_workflows/triggers/{id}/services", "post"],
+  ["/extension_schemas", "get"],
+  ["/extensions", "get"],
+  ["/extensions", "post"],
+  ["/extensions/{id}", "put"],
 ];
 
 /** Operation fields kept; responses, prose and examples are dropped (the fake never reads them). */
