@@ -14,6 +14,7 @@ import { Buffer } from "node:buffer";
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { X509Certificate as ParsedCertificate } from "@peculiar/x509";
 import type { TeleportConfig } from "../config/types.ts";
+import { isKubernetesVolumeFile } from "../kubernetes_volume.ts";
 import { decodePemBlocks, type PemBlock, PemSyntaxError } from "./pem.ts";
 
 /** Where the credentials come from, as configured. */
@@ -322,7 +323,10 @@ async function readText(ref: FileRef, secret: boolean, warnings: string[]): Prom
   if (info.size > MAX_FILE_BYTES) {
     fail(ref, "too_large", `is ${info.size} bytes, far too large to be a credential file`);
   }
-  if (secret && info.mode !== null && (info.mode & 0o077) !== 0) {
+  if (
+    secret && info.mode !== null && (info.mode & 0o077) !== 0 &&
+    !(await isKubernetesVolumeFile(ref.path))
+  ) {
     const mode = (info.mode & 0o777).toString(8).padStart(4, "0");
     warnings.push(
       `${named(ref)} holds a private key and is accessible by ` +

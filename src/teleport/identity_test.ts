@@ -5,6 +5,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as x509 from "@peculiar/x509";
+import { writeSecretVolume } from "../fakes/kubernetes.ts";
 import {
   type ClientIdentity,
   type ClientIdentityOptions,
@@ -249,6 +250,14 @@ Deno.test("identity or key files readable by group or others get a chmod warning
   await Deno.chmod(path, 0o600);
   const tight = await loadCredentials({ kind: "identity_file", path });
   assert.deepEqual(tight.warnings, []);
+
+  // Mounted from a Kubernetes Secret, mode 0440 is the pod spec's doing and chmod cannot help.
+  const { identity } = await writeSecretVolume(join(tmp.dir, "secret"), {
+    identity: identityFileText(good),
+  });
+  const mounted = await loadCredentials({ kind: "identity_file", path: identity });
+  assert.equal(mounted.username, "pagerduty-plugin");
+  assert.deepEqual(mounted.warnings, []);
 });
 
 Deno.test("missing, directory, empty and too large identity files: one clear error each", async () => {
