@@ -1,4 +1,6 @@
-# teleport-pagerduty as a container: a compiled single binary on distroless, running as non-root.
+# teleport-pagerduty as a container: a compiled single binary on distroless, running as non-root
+# (uid and gid 65532), so the mounted config and credentials must be readable by 65532 (README,
+# section Docker):
 #
 #   docker build -t teleport-pagerduty .
 #   docker run --rm -v /path/to/teleport-pagerduty.toml:/etc/teleport-pagerduty.toml:ro \

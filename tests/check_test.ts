@@ -4,6 +4,7 @@
  */
 
 import assert from "node:assert/strict";
+import { ACCESS_PLUGIN_PERMISSIONS } from "../src/fakes/auth/rbac.ts";
 import { FakeAuthServer } from "../src/fakes/auth/server.ts";
 import { FakePagerDuty } from "../src/fakes/pagerduty/server.ts";
 import { writeIdentityFile } from "../src/fakes/pki.ts";
@@ -80,7 +81,7 @@ Deno.test("check passes against a correctly set-up cluster and account, changing
       /^✓ may list and read access requests: 1 pending request$/,
       /^✓ may read plugin data$/,
       /^✓ may update plugin data: proved by updating a request that does not exist$/,
-      /^✓ may submit reviews \(for auto-approval\): proved by reviewing a request that does not exist/,
+      /^✓ may submit reviews \(for auto-approval[^)]*\): proved by reviewing a request that does not exist/,
       /^✓ may read access monitoring rules: 0 rules route to pagerduty$/,
       /^✓ PagerDuty reachable and the API key accepted \(GET \/abilities\): \d+ abilities$/,
       /^✓ pagerduty\.user_email bot@example\.com is a PagerDuty user: Teleport Bot$/,
@@ -125,7 +126,7 @@ Deno.test("check names each missing permission and bad setting with its fix, and
     const expected = [
       /^✗ may update plugin data: .*access denied/,
       /^ {4}fix: give the plugin's role `access_plugin_data: \[update\]`/,
-      /^✗ may submit reviews \(for auto-approval\): .*cannot submit reviews/,
+      /^✗ may submit reviews \(for auto-approval[^)]*\): .*cannot submit reviews/,
       /^ {4}fix: give the plugin's role `review_requests` for the requestable roles/,
       /^✗ pagerduty\.user_email nobody@example\.com is a PagerDuty user: no user has this email$/,
       /^ {4}fix: set pagerduty\.user_email to the email of an existing PagerDuty user/,
@@ -173,5 +174,46 @@ Deno.test("check reports an unreachable Auth Service and a rejected API key, and
     assert.match(lines[5], /^ {4}fix: set pagerduty\.api_key to a REST API key/);
     assert.equal(lines[6], "2 of 4 checks failed.");
     assert.ok(!stdout.includes("u+wrong-key"));
+  });
+});
+
+Deno.test("with pagerduty.auto_approval.email_trait, check proves the plugin may read users", async () => {
+  await withFakes(async ({ auth, pd, dir, identity }) => {
+    const { user: _, ...withoutUsers } = ACCESS_PLUGIN_PERMISSIONS.rules!;
+    auth.addUser({
+      name: "no-user-read",
+      roles: ["access-plugin"],
+      permissions: { ...ACCESS_PLUGIN_PERMISSIONS, rules: withoutUsers },
+    });
+    const weak = await writeIdentityFile(dir, await auth.issueIdentity("no-user-read"), "weak");
+    const runWith = async (identityPath: string) => {
+      const config = `${dir}/${identityPath === identity ? "full" : "weak"}.toml`;
+      await writeConfig(config, {
+        addr: auth.addr,
+        identity: identityPath,
+        apiKey: pd.apiKey,
+        userEmail: "bot@example.com",
+        endpoint: pd.url,
+      });
+      await Deno.writeTextFile(config, '[pagerduty.auto_approval]\nemail_trait = "pd_email"\n', {
+        append: true,
+      });
+      return await runCliProcess(["check", "-c", config]);
+    };
+    const [full, missing] = await Promise.all([runWith(identity), runWith(weak)]);
+
+    assert.equal(full.code, 0, full.stdout + full.stderr);
+    assert.match(
+      full.stdout,
+      /^✓ may read users' traits \(for pagerduty\.auto_approval\.email_trait\): proved by reading a user that does not exist$/m,
+    );
+    assert.equal(missing.code, 3, missing.stdout);
+    assert.match(
+      missing.stdout,
+      /^✗ may read users' traits \(for pagerduty\.auto_approval\.email_trait\): .*access denied.*\n {4}fix: give the plugin's role `user: \[read\]` \(see README, section Teleport role and user\), or remove pagerduty\.auto_approval\.email_trait/m,
+    );
+    assert.match(missing.stdout, /\n1 of 14 checks failed\.\n$/);
+    // Nothing was changed on the way.
+    assert.deepEqual(auth.requests().map((r) => [r.state, r.reviews.length]), [["PENDING", 0]]);
   });
 });

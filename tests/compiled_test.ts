@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { findDenort } from "../scripts/compile.ts";
 import { REPO_ROOT } from "../src/cli/testdata/process.ts";
 import { EXAMPLE_CONFIG } from "../src/config/example.ts";
+import { nextSteps } from "../src/demo/demo.ts";
 import { VERSION } from "../src/version.ts";
 
 const denort = await findDenort();
@@ -47,6 +48,10 @@ Deno.test({
       const bad = await run(binary, ["start", "-c", `${dir}/bad.toml`]);
       assert.equal(bad.code, 2, bad.stderr);
       assert.match(bad.stderr, /teleport\.addr "nope" must be host:port/);
+      // The binary knows it is one: the demo's closing hints name it, not `deno task`.
+      const demo = await run(binary, ["demo"]);
+      assert.equal(demo.code, 0, demo.stderr);
+      assert.ok(demo.stdout.endsWith(`${nextSteps(true).join("\n")}\n`), demo.stdout);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { runCliProcess } from "../src/cli/testdata/process.ts";
-import { type DemoOptions, runDemo } from "../src/demo/demo.ts";
+import { type DemoOptions, nextSteps, runDemo } from "../src/demo/demo.ts";
 import type { World } from "../src/fakes/world.ts";
 import { runArgs } from "../src/sandbox/flags.ts";
 
@@ -118,8 +118,8 @@ Deno.test("the demo plays every step and prints only what happened on the fakes"
   assert.match(out, /Teleport requests +4 created: approved 2, deleted 1, denied 1/);
   assert.match(out, /Auto-approvals +1 /);
   assert.match(out, /✓ All 8 steps happened as expected/);
-  assert.match(out, /teleport-pagerduty configure > teleport-pagerduty\.toml/);
-  assert.match(out, /teleport-pagerduty start -c teleport-pagerduty\.toml/);
+  // The closing hints, spelled for a checkout here (tests/hints_test.ts runs them).
+  assert.ok(out.endsWith(`${nextSteps(false).join("\n")}\n`), out);
   // Plain text without colour, and the PagerDuty key never shows.
   assert.ok(!out.includes("\x1b["));
   assert.ok(!out.includes(world.pagerduty.apiKey));
@@ -163,6 +163,17 @@ Deno.test("aborting the demo stops it between steps with the interrupt exit code
   assert.equal(code, 130);
   assert.match(err, /Interrupted/);
   assert.doesNotMatch(out, /\[3\/8\]/);
+});
+
+Deno.test("a Ctrl-C while the fakes start, before any step, still stops the demo", async () => {
+  const interrupt = new AbortController();
+  const { code, out, err } = await demo({
+    signal: interrupt.signal,
+    beforeStart: () => interrupt.abort(),
+  });
+  assert.equal(code, 130);
+  assert.match(err, /Interrupted/);
+  assert.doesNotMatch(out, /\[1\/8\]/);
 });
 
 Deno.test("`demo` runs as a process under the shipped flags, and deno task demo uses them", async () => {

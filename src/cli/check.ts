@@ -15,6 +15,7 @@ import { pagerDutyPermissions, teleportPermissions } from "../sandbox/permission
 import { startTask } from "../sandbox/run_task.ts";
 import type { Command } from "./command.ts";
 import type { PagerDutyCheckInput, TeleportCheckInput } from "./check_inputs.ts";
+import { probesFor } from "./check_probes.ts";
 import type { TeleportCheckResult } from "./check_teleport.ts";
 import { allPassed, type CheckItem, formatChecklist } from "./checklist.ts";
 import { EXIT } from "./exit_codes.ts";
@@ -26,8 +27,9 @@ export const checkCommand: Command = {
   summary: "Validate the config and test every connection and permission",
   description: "Validates the config, then proves with calls that change nothing that:\n" +
     "  - the Teleport Auth Service is reachable and accepts the identity (Ping);\n" +
-    "  - the plugin may list and read access requests, read and update plugin data, and\n" +
-    "    submit reviews (probed on a request ID that does not exist);\n" +
+    "  - the plugin may list and read access requests, read and update plugin data, and do\n" +
+    "    what each enabled feature needs: submit reviews for auto-approval, read users for\n" +
+    "    pagerduty.auto_approval.email_trait (probed on IDs that do not exist);\n" +
     "  - PagerDuty accepts the API key, pagerduty.user_email is a user, the key may write\n" +
     "    (probed on an incident ID that does not exist), and every service named by pending\n" +
     "    requests or access monitoring rules exists.\n" +
@@ -69,8 +71,7 @@ export async function runChecks(path: string): Promise<CheckItem[]> {
         teleport: config.teleport,
         notifyServiceAnnotation: config.pagerduty.notifyServiceAnnotation,
         servicesAnnotation: config.pagerduty.servicesAnnotation,
-        autoApproval: config.pagerduty.autoApproval.enabled,
-        responderDecisions: config.pagerduty.reviews !== undefined,
+        probes: probesFor(config).map((probe) => probe.id),
         probeRequestId: crypto.randomUUID(),
       },
     ).result;
@@ -87,8 +88,7 @@ export async function runChecks(path: string): Promise<CheckItem[]> {
         "check-pagerduty",
         pagerDutyPermissions(config),
         {
-          // The PagerDuty checks need the API key, not the webhook and action secrets.
-          pagerduty: { ...configToMessage(config).pagerduty, reviews: undefined },
+          pagerduty: configToMessage(config).pagerduty,
           serviceNames,
           probeIncidentId: `PTPCHECK${crypto.randomUUID().slice(0, 8).toUpperCase()}`,
         },

@@ -13,8 +13,8 @@ export interface TeleportCheckInput {
   readonly teleport: TeleportConfig;
   readonly notifyServiceAnnotation: string;
   readonly servicesAnnotation: string;
-  readonly autoApproval: boolean;
-  readonly responderDecisions: boolean;
+  /** IDs of the feature probes the config needs (`check_probes.ts`). */
+  readonly probes: readonly string[];
   readonly probeRequestId: string;
 }
 

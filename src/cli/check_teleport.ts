@@ -8,6 +8,7 @@
  */
 
 import { type AuthClient, TeleportError } from "../teleport/types.ts";
+import type { PermissionProbe } from "./check_probes.ts";
 import type { CheckItem } from "./checklist.ts";
 
 /** What the Teleport checks need besides the client. */
@@ -16,11 +17,9 @@ export interface TeleportCheckOptions {
   readonly plugin: string;
   readonly notifyServiceAnnotation: string;
   readonly servicesAnnotation: string;
-  /** Whether auto-approval is on, which makes the review permission required. */
-  readonly autoApproval: boolean;
-  /** Whether approving and denying from PagerDuty is on, which needs it too. */
-  readonly responderDecisions: boolean;
-  /** A request ID that certainly does not exist, for the side-effect-free write probes. */
+  /** The permissions the enabled features need, each proved after the core ones. */
+  readonly probes: readonly PermissionProbe[];
+  /** An ID that certainly names nothing, for the side-effect-free probes. */
   readonly probeRequestId: string;
 }
 
@@ -34,7 +33,7 @@ export interface TeleportCheckResult {
 /** How many pending requests are read to collect the service names they name. */
 const MAX_REQUESTS_SCANNED = 100;
 
-const ROLE_HINT = "see README, section Teleport role";
+const ROLE_HINT = "see README, section Teleport role and user";
 
 function failure(title: string, error: unknown, fix: string): CheckItem {
   return { status: "fail", title, detail: errorText(error), fix };
@@ -134,7 +133,9 @@ export async function checkTeleport(
     );
   }
 
-  items.push(await checkReviews(client, options));
+  for (const probe of options.probes) {
+    items.push(await checkPermission(client, probe, options.probeRequestId));
+  }
 
   const rulesTitle = "may read access monitoring rules";
   try {
@@ -156,47 +157,19 @@ export async function checkTeleport(
   return { items, serviceNames: [...serviceNames].sort() };
 }
 
-/**
- * Submits a review of a request that does not exist. Teleport checks that the caller may review
- * at all (review_requests, admin-action MFA) before it looks the request up, so NOT_FOUND proves
- * the permission; whether it covers a given request's roles (`review_requests.roles`/`where`) is
- * decided per request and cannot be proved without one.
- */
-async function checkReviews(client: AuthClient, options: TeleportCheckOptions): Promise<CheckItem> {
-  const title = options.responderDecisions
-    ? options.autoApproval
-      ? "may submit reviews (for auto-approval and decisions from PagerDuty)"
-      : "may submit reviews (for decisions from PagerDuty)"
-    : "may submit reviews (for auto-approval)";
-  if (!options.autoApproval && !options.responderDecisions) {
-    return { status: "ok", title, detail: "not needed: pagerduty.auto_approval.enabled = false" };
-  }
+/** Runs one feature's probe: success or NOT_FOUND proves the permission. */
+async function checkPermission(
+  client: AuthClient,
+  probe: PermissionProbe,
+  missingId: string,
+): Promise<CheckItem> {
   try {
-    await client.submitReview(options.probeRequestId, {
-      author: "",
-      decision: "APPROVED",
-      reason: "teleport-pagerduty check: this request does not exist",
-    });
-    return { status: "ok", title };
+    await probe.probe(client, missingId);
+    return { status: "ok", title: probe.title };
   } catch (error) {
     if (isKind(error, "not_found")) {
-      return {
-        status: "ok",
-        title,
-        detail: "proved by reviewing a request that does not exist; which roles it may " +
-          "approve is decided per request by `review_requests.roles` and `where`",
-      };
+      return { status: "ok", title: probe.title, detail: probe.proof };
     }
-    return failure(
-      title,
-      error,
-      `give the plugin's role \`review_requests\` for the requestable roles (${ROLE_HINT}), ` +
-        `or turn off ${
-          [
-            options.autoApproval ? "pagerduty.auto_approval.enabled" : "",
-            options.responderDecisions ? "[pagerduty.reviews]" : "",
-          ].filter((s) => s !== "").join(" and ")
-        }`,
-    );
+    return failure(probe.title, error, probe.fix);
   }
 }

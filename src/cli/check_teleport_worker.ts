@@ -17,6 +17,7 @@ import {
 } from "../teleport/identity.ts";
 import type { CheckItem } from "./checklist.ts";
 import type { TeleportCheckInput } from "./check_inputs.ts";
+import { probesById } from "./check_probes.ts";
 import { checkTeleport, type TeleportCheckResult } from "./check_teleport.ts";
 
 serveTask(async (input: TeleportCheckInput): Promise<TeleportCheckResult> => {
@@ -49,7 +50,11 @@ serveTask(async (input: TeleportCheckInput): Promise<TeleportCheckResult> => {
     credentials: fixedCredentials(credentials),
   });
   try {
-    const result = await checkTeleport(client, { ...input, plugin: PLUGIN_NAME });
+    const result = await checkTeleport(client, {
+      ...input,
+      plugin: PLUGIN_NAME,
+      probes: probesById(input.probes),
+    });
     return { items: [...items, ...result.items], serviceNames: result.serviceNames };
   } finally {
     client.close();

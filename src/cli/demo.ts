@@ -52,12 +52,14 @@ export const demoCommand: Command = {
     }
     const color = when === "always" ||
       (when === "auto" && Deno.stdout.isTerminal() && !Deno.noColor);
-    const { runDemo } = await import("../demo/demo.ts");
+    // Listen before loading the demo's code (a few tenths of a second): a Ctrl-C during the
+    // load then stops the demo like any other, instead of being lost.
     const interrupt = new AbortController();
     const onSignal = () => interrupt.abort();
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
     for (const signal of signals) Deno.addSignalListener(signal, onSignal);
     try {
+      const { runDemo } = await import("../demo/demo.ts");
       return await runDemo({
         output: io.out,
         errorOutput: io.err,

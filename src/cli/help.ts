@@ -10,6 +10,18 @@ import { EXIT_CODES_HELP } from "./exit_codes.ts";
 /** The program's name as users type it. */
 export const PROGRAM = "teleport-pagerduty";
 
+/** The pinned Deno that `scripts/bootstrap.sh` installs, relative to a checkout's root. */
+export const CHECKOUT_DENO = ".tools/node_modules/.bin/deno";
+
+/**
+ * How an operator runs `command` where this program runs now: the compiled binary by its name,
+ * or, from a source checkout, the `deno task` of the same name (deno.json's tasks mirror the
+ * CLI with the shipped permission flags; run them from the checkout's root).
+ */
+export function commandLine(command: string, standalone: boolean = Deno.build.standalone): string {
+  return standalone ? `${PROGRAM} ${command}` : `${CHECKOUT_DENO} task ${command}`;
+}
+
 function table(rows: ReadonlyArray<[string, string]>): string {
   const width = Math.max(...rows.map(([left]) => left.length));
   return rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`).join("\n");

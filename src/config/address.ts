@@ -13,6 +13,12 @@ export interface HostPort {
   readonly port: number;
 }
 
+/**
+ * Teleport's Auth Service port. The service connects directly there and through the Proxy's TLS
+ * routing on any other port (`src/teleport/address.ts` decides the route by the same number).
+ */
+export const AUTH_SERVICE_PORT = 3025;
+
 const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
 
 /**

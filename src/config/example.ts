@@ -22,7 +22,7 @@ identity = "/var/lib/teleport/plugins/pagerduty/auth_id"    # Identity file
 # refresh_identity = true                                   # Refresh identity file on a periodic basis.
 # refresh_identity_interval = "1m"                          # How often to re-read it (tbot renews it).
 #
-# When using --format=tls:
+# When using --format=tls (a direct Auth Service connection: addr must use port 3025):
 # client_key = "/var/lib/teleport/plugins/pagerduty/auth.key" # Teleport TLS secret key
 # client_crt = "/var/lib/teleport/plugins/pagerduty/auth.crt" # Teleport TLS certificate
 # root_cas = "/var/lib/teleport/plugins/pagerduty/auth.cas"   # Teleport CA certs

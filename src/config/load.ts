@@ -5,6 +5,7 @@
  * @module
  */
 
+import { isKubernetesVolumeFile } from "../kubernetes_volume.ts";
 import { ConfigError, type ConfigWarning } from "./errors.ts";
 import { MAX_API_KEY_FILE_BYTES, parseConfig, type ParsedConfig } from "./parse.ts";
 import type { Config } from "./types.ts";
@@ -78,7 +79,8 @@ function secretFiles(path: string, config: Config): Array<[string, string]> {
 
 /**
  * A warning when `file` is readable or writable by group or others (like ssh refuses such keys);
- * nothing when it is private or cannot be inspected (a missing identity is reported when it is
+ * nothing when it is private, a Kubernetes Secret or ConfigMap volume file (its mode is the
+ * pod spec's), or cannot be inspected (a missing identity is reported when it is
  * loaded, with its own clear error).
  */
 export async function permissionWarning(
@@ -91,7 +93,9 @@ export async function permissionWarning(
   } catch {
     return undefined;
   }
-  if (mode === null || (mode & 0o077) === 0) return undefined;
+  if (mode === null || (mode & 0o077) === 0 || await isKubernetesVolumeFile(file)) {
+    return undefined;
+  }
   const octal = (mode & 0o777).toString(8).padStart(3, "0");
   return {
     key,

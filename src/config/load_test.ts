@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { writeSecretVolume } from "../fakes/kubernetes.ts";
 import { ConfigError } from "./errors.ts";
 import { loadConfig, permissionWarning } from "./load.ts";
 
@@ -84,6 +85,22 @@ Deno.test("permissionWarning stays quiet for private and missing files", async (
       (await permissionWarning("http.https_key_file", file))?.message ?? "",
       /^http\.https_key_file .* is accessible by other users \(mode 604\)/,
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("files mounted from a Kubernetes Secret or ConfigMap get no chmod warning", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { api_key } = await writeSecretVolume(`${dir}/secret`, { api_key: "u+FileKey\n" });
+    const { "tp.toml": config } = await writeSecretVolume(`${dir}/config`, {
+      "tp.toml": CONFIG("/var/lib/tp/auth_id", api_key),
+    });
+    const loaded = await loadConfig(config);
+    assert.equal(loaded.config.pagerduty.apiKey.reveal(), "u+FileKey");
+    // Mode 0440 is what the pod spec gives them; chmod could not change it.
+    assert.deepEqual(loaded.warnings, []);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

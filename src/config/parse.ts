@@ -9,7 +9,7 @@
 import { parse as parseToml, TomlError } from "smol-toml";
 import { DEFAULT_API_ENDPOINT, parseApiEndpoint } from "../pagerduty/endpoint.ts";
 import { parseListenAddr } from "../http/listen_addr.ts";
-import { parseHostPort } from "./address.ts";
+import { AUTH_SERVICE_PORT, parseHostPort } from "./address.ts";
 import { ConfigError, type ConfigWarning } from "./errors.ts";
 import { Section } from "./fields.ts";
 import { readAccessEnd } from "./access_end.ts";
@@ -162,6 +162,19 @@ function readTeleport(s: Section, warnings: ConfigWarning[]): TeleportConfig | u
     s.problem(
       "teleport.identity cannot be combined with teleport.client_key, teleport.client_crt and " +
         "teleport.root_cas: keep either the identity file or the three TLS files.",
+    );
+  }
+  // Teleport documents `--format=tls` files for direct Auth Service connections only (the Go
+  // plugin cannot use them through a Proxy), so a Proxy address would work here and nowhere else.
+  const port = parseHostPort(addr)?.port;
+  if (addrOk && given.length === 3 && port !== AUTH_SERVICE_PORT) {
+    tripleOk = false;
+    s.problem(
+      `teleport.client_key, teleport.client_crt and teleport.root_cas (tctl auth sign ` +
+        `--format=tls) are for a direct Auth Service connection on port ${AUTH_SERVICE_PORT}, ` +
+        `but ${addrKey} ${JSON.stringify(addr)} is not one: point it at the Auth Service ` +
+        `(host:${AUTH_SERVICE_PORT}), or use an identity file (teleport.identity, from tbot or ` +
+        "`tctl auth sign --format=file`) for a Proxy.",
     );
   }
   const refreshIdentity = s.boolean("refresh_identity") ?? false;

@@ -77,7 +77,7 @@ Deno.test("a minimal config gets every default", async () => {
 Deno.test("every additive key is read into the Config", async () => {
   const { config, warnings } = await parse(`
 [teleport]
-addr = "example.teleport.sh:443"
+addr = "auth.example.com:3025"
 client_key = "/k/auth.key"
 client_crt = "/k/auth.crt"
 root_cas = "/k/auth.cas"
@@ -336,6 +336,13 @@ const ERROR_CASES: Array<[string, string, RegExp[]]> = [
     `[teleport]\nidentity = "/i"\nclient_key = "/k"\nclient_crt = "/c"\nroot_cas = "/r"\n[pagerduty]\napi_key='k'\nuser_email='a@b.c'`,
     [
       /^teleport\.identity cannot be combined with teleport\.client_key, teleport\.client_crt and teleport\.root_cas/,
+    ],
+  ],
+  [
+    "TLS triple with a Proxy address",
+    `[teleport]\naddr = "example.teleport.sh:443"\nclient_key = "/k"\nclient_crt = "/c"\nroot_cas = "/r"\n[pagerduty]\napi_key='k'\nuser_email='a@b.c'`,
+    [
+      /^teleport\.client_key, teleport\.client_crt and teleport\.root_cas \(tctl auth sign --format=tls\) are for a direct Auth Service connection on port 3025, but teleport\.addr "example\.teleport\.sh:443" is not one: point it at the Auth Service \(host:3025\), or use an identity file \(teleport\.identity, from tbot or `tctl auth sign --format=file`\) for a Proxy\.$/,
     ],
   ],
   [

@@ -10,6 +10,7 @@
 
 import { type RunningService, startService } from "../app/service.ts";
 import { EXIT } from "../cli/exit_codes.ts";
+import { commandLine } from "../cli/help.ts";
 import { World } from "../fakes/world.ts";
 import { onCallRows, systemRows } from "./describe.ts";
 import { renderEntries, renderRows, type Style, style } from "./render.ts";
@@ -87,8 +88,15 @@ async function play(
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
+  // A Ctrl-C while the fakes were starting came before the listener: it counts all the same.
+  if (options.signal?.aborted) stop.abort();
+  const interrupted = () => {
+    err(s.fail("Interrupted; the fakes and the service are stopped."));
+    return EXIT.sigint;
+  };
   let service: RunningService | undefined;
   try {
+    if (stop.signal.aborted) return interrupted();
     service = await startService(world.config(), {
       signal: stop.signal,
       // Short retry and reconnect delays: a hiccup must not stall a demo of a few seconds.
@@ -96,6 +104,7 @@ async function play(
       watch: { backoff: { baseMs: 10, maxMs: 200 } },
     });
     await untilWatching(world, service, timeoutMs, stop.signal);
+    if (stop.signal.aborted) return interrupted();
     out();
     for (const line of renderRows(systemRows(world), s)) out(line);
     out();
@@ -114,10 +123,7 @@ async function play(
         await awaitEffect(step, timeline, service, timeoutMs, stop.signal, stopped);
       } catch (error) {
         for (const line of renderEntries(timeline.take(), start, s)) out(line);
-        if (stop.signal.aborted) {
-          err(s.fail("Interrupted; the fakes and the service are stopped."));
-          return EXIT.sigint;
-        }
+        if (stop.signal.aborted) return interrupted();
         reportFailure(err, s, index, scenario.steps.length, error, log);
         return EXIT.failure;
       }
@@ -140,7 +146,7 @@ async function play(
     }
     out(s.ok(`✓ All ${scenario.steps.length} steps happened as expected in ${elapsed} s.`));
     out();
-    for (const line of hints()) out(line);
+    for (const line of nextSteps()) out(line);
     return EXIT.ok;
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
@@ -291,18 +297,37 @@ function reportFailure(
     err("The service's last log lines:");
     for (const line of lines) err(`  ${line}`);
   }
-  err("Run `teleport-pagerduty demo --verbose` to see the service's whole log as it happens.");
+  err(`Run \`${commandLine("demo")} --verbose\` to see the service's whole log as it happens.`);
 }
 
-/** What to do next, after a successful demo. */
-function hints(): string[] {
+/** The config file the closing hints write and use, relative to where they are run. */
+export const HINT_CONFIG = "teleport-pagerduty.toml";
+
+/**
+ * What to do next, after a successful demo: the commands that run the service against a real
+ * cluster, spelled for where the demo runs (the binary, or `deno task` from a checkout), so each
+ * works as printed (a test runs them).
+ */
+export function nextSteps(standalone: boolean = Deno.build.standalone): string[] {
+  const commands: Array<[string, string]> = [
+    [
+      `${commandLine("configure", standalone)} > ${HINT_CONFIG}`,
+      "then fill in [teleport] and [pagerduty]",
+    ],
+    [`chmod 600 ${HINT_CONFIG}`, "it holds the API key"],
+    [
+      `${commandLine("check", standalone)} -c ${HINT_CONFIG}`,
+      "proves both connections and every permission",
+    ],
+    [`${commandLine("start", standalone)} -c ${HINT_CONFIG}`, ""],
+  ];
+  const width = Math.max(...commands.map(([command]) => command.length));
   return [
-    "Next: run the service against your own cluster",
-    "  teleport-pagerduty configure > teleport-pagerduty.toml   " +
-    "# then fill in [teleport] and [pagerduty]",
-    "  teleport-pagerduty check -c teleport-pagerduty.toml      # proves both connections",
-    "  teleport-pagerduty start -c teleport-pagerduty.toml",
-    "From a source checkout, `.tools/node_modules/.bin/deno task start -c teleport-pagerduty.toml`" +
-    " runs the same as `start`.",
+    `Next: run the service against your own cluster${
+      standalone ? "" : " (from the checkout's root)"
+    }; the README's Quick start has the details`,
+    ...commands.map(([command, note]) =>
+      note === "" ? `  ${command}` : `  ${command.padEnd(width)}  # ${note}`
+    ),
   ];
 }

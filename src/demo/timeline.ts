@@ -173,7 +173,10 @@ export class Timeline {
     const shown = SHOWN_KEYS.filter((key) => changed.includes(key))
       .map((key) => `${key}=${clip(change.data[key] ?? "(deleted)", MAX_VALUE)}`);
     const others = changed.filter((key) => !SHOWN_KEYS.includes(key));
-    const parts = [...shown, ...(others.length > 0 ? [`and ${others.join(", ")}`] : [])];
+    // Keys whose values are not shown are named after the shown ones, or alone.
+    const parts = shown.length === 0
+      ? others
+      : [...shown, ...(others.length > 0 ? [`and ${others.join(", ")}`] : [])];
     this.#add({
       at: this.#clock(),
       side: "teleport",

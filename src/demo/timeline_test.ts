@@ -116,3 +116,32 @@ Deno.test("short IDs keep the random end of a UUIDv7", () => {
   assert.equal(shortId("01a2128c-a13f-7000-a83b-8774b707d0df"), "…b707d0df");
   assert.equal(shortId("abc"), "abc");
 });
+
+Deno.test("a plugin data write names its unshown keys alone, or after the shown ones", async () => {
+  const world = await World.start();
+  const timeline = new Timeline(world);
+  try {
+    const request = world.auth.createAccessRequest({ user: "bob@example.com", roles: ["auditor"] });
+    const id = shortId(request.id);
+    timeline.take();
+    world.auth.store.updatePluginData(
+      request.id,
+      PLUGIN_NAME,
+      { user: "bob@example.com", roles: "auditor" },
+      {},
+    );
+    world.auth.store.updatePluginData(
+      request.id,
+      PLUGIN_NAME,
+      { incident_id: "Q1", created: "1700000000" },
+      {},
+    );
+    assert.deepEqual(timeline.take().map(line), [
+      `teleport service: wrote plugin data on request ${id}: user, roles`,
+      `teleport service: wrote plugin data on request ${id}: incident_id=Q1, and created`,
+    ]);
+  } finally {
+    timeline.close();
+    await world.stop();
+  }
+});

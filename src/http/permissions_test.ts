@@ -44,12 +44,13 @@ async function listenWith(net: readonly string[], listenAddr: string): Promise<L
   return JSON.parse(new TextDecoder().decode(output.stdout));
 }
 
-Deno.test("permissions: ':port' binds '::' when permitted, else falls back to 0.0.0.0", async () => {
+Deno.test("permissions: ':port' binds '[::]' when permitted, else falls back to 0.0.0.0", async () => {
   const [both, v4] = await Promise.all([
     listenWith(parseListenAddr(":0").netPermissions, ":0"),
     listenWith(["0.0.0.0:0"], ":0"),
   ]);
-  assert.equal(both.ok && both.hostname, "::");
+  // As a URL writes it, so logs show http://[::]:port, not http://:::port.
+  assert.equal(both.ok && both.hostname, "[::]");
   assert.equal(v4.ok && v4.hostname, "0.0.0.0");
 });
 

@@ -48,7 +48,10 @@ export interface HttpServerOptions {
 /** A running listener. */
 export interface HttpServer {
   readonly scheme: "http" | "https";
-  /** The bound hostname, e.g. `127.0.0.1`, `::` or `0.0.0.0`. */
+  /**
+   * The bound host as a URL writes it (IPv6 in brackets): `127.0.0.1`, `[::]` or `0.0.0.0`, so
+   * `${scheme}://${hostname}:${port}` is the listener's address.
+   */
   readonly hostname: string;
   /** The bound port (the chosen one when 0 was asked for). */
   readonly port: number;
@@ -97,12 +100,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   else options.signal.addEventListener("abort", shutdown, { once: true });
 
   const scheme = tls ? "https" : "http";
-  const { hostname, port } = server.addr;
-  log.info("Listening on {scheme}://{host}:{port}", {
-    scheme,
-    host: hostname.includes(":") ? `[${hostname}]` : hostname,
-    port,
-  });
+  const { hostname: bound, port } = server.addr;
+  const hostname = bound.includes(":") ? `[${bound}]` : bound;
+  log.info("Listening on {scheme}://{host}:{port}", { scheme, host: hostname, port });
   const finished = server.finished.then(() => {
     options.signal.removeEventListener("abort", shutdown);
     log.info("HTTP listener stopped");

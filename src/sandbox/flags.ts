@@ -1,7 +1,7 @@
 /**
- * The one source of truth for the Deno flags the program runs with, used by `deno task start`
- * (deno.json, kept equal by a test), `deno task compile` (scripts/compile.ts) and the tests
- * that spawn the program.
+ * The one source of truth for the Deno flags the program runs with, used by the tasks that
+ * mirror the CLI (`deno task configure|check|start|demo|version` in deno.json, kept equal by a
+ * test), `deno task compile` (scripts/compile.ts) and the tests that spawn the program.
  *
  * The supervisor thread gets broad read, net and write, because the config path, the Auth
  * address and the log file are known only at run time, and a worker can only be granted what

@@ -3,9 +3,13 @@ import { compileArgs, runArgs, SUPERVISOR_FLAGS, WORKER_ENTRY_POINTS } from "./f
 
 const ROOT = new URL("../../", import.meta.url);
 
-Deno.test("deno task start runs main.ts with exactly the shipped flags", async () => {
+Deno.test("deno task configure|check|start|demo|version run main.ts with exactly the shipped flags", async () => {
   const denoJson = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
-  assert.equal(denoJson.tasks.start, `deno ${runArgs().join(" ")} start`);
+  for (const command of ["configure", "check", "start", "demo", "version"]) {
+    assert.equal(denoJson.tasks[command], `deno ${runArgs().join(" ")} ${command}`, command);
+  }
+  // The type checker has its own name, so `deno task check -c cfg.toml` is the CLI's check.
+  assert.match(denoJson.tasks.typecheck, /^deno check /);
   assert.equal(
     denoJson.tasks.compile,
     "deno run --allow-run --allow-read --allow-write --allow-env scripts/compile.ts",

@@ -7,6 +7,8 @@
  *   ALPN `teleport-auth@<hex(cluster)>.teleport.cluster.local` then `h2`. A Proxy with TLS
  *   routing forwards that connection to Auth untouched; an Auth Service reached directly
  *   ignores the first protocol and picks `h2`, so this path also works for Auth on a custom port.
+ *   The config refuses the `--format=tls` triple with such an address (Teleport documents it
+ *   for direct Auth connections only), so this path always carries an identity file.
  *
  * @module
  */

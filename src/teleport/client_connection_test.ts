@@ -125,7 +125,10 @@ Deno.test({
       const error = await pingError(client);
       assert.equal(error.kind, "unavailable");
       assert.match(error.message, /client certificate in identity file .*untrusted/);
-      assert.match(error.message, /sign a new identity for this cluster/);
+      assert.match(
+        error.message,
+        /sign a new identity for this cluster \(`tctl auth sign --user=\S+`/,
+      );
     } finally {
       client.close();
     }

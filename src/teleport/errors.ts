@@ -70,7 +70,7 @@ function connectionMessage(details: string, context: CallContext): string {
       case "server_expired":
         return `The server at ${at} presented a certificate outside its validity period (${tls.detail}): check the clocks of this host and of the Teleport cluster.`;
       case "client_rejected":
-        return `The Auth Service at ${at} rejected the client certificate in ${context.credentials} (${tls.detail}): sign a new identity for this cluster (tctl auth sign, or check that tbot renews it).`;
+        return `The Auth Service at ${at} rejected the client certificate in ${context.credentials} (${tls.detail}): sign a new identity for this cluster (\`tctl auth sign --user=${context.user}\`, or check that tbot renews it).`;
       case "alpn_rejected":
         return `The server at ${at} refused to route the connection to the Auth Service of cluster "${
           context.clusterName ?? "?"
@@ -82,7 +82,7 @@ function connectionMessage(details: string, context: CallContext): string {
   // The handshake succeeded, but the server hung up before speaking HTTP/2: Teleport does this
   // when it does not trust the client certificate (TLS 1.3 checks it after our side finished).
   if (tls === "handshake_ok" && /Failed to connect|Connection closed|ECONNRESET/.test(details)) {
-    return `The Auth Service at ${at} closed the connection right after the TLS handshake, which it does when it does not trust the client certificate in ${context.credentials}: sign a new identity for this cluster (tctl auth sign, or check that tbot renews it).`;
+    return `The Auth Service at ${at} closed the connection right after the TLS handshake, which it does when it does not trust the client certificate in ${context.credentials}: sign a new identity for this cluster (\`tctl auth sign --user=${context.user}\`, or check that tbot renews it).`;
   }
   // Deno refused the connect itself: the sandbox's net permission does not cover the address.
   if (/\bEPERM\b|NotCapable|Requires net access/.test(details)) {

@@ -14,6 +14,7 @@ import { Buffer } from "node:buffer";
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { X509Certificate as ParsedCertificate } from "@peculiar/x509";
 import type { TeleportConfig } from "../config/types.ts";
+import { isKubernetesVolumeFile } from "../kubernetes_volume.ts";
 import { decodePemBlocks, type PemBlock, PemSyntaxError } from "./pem.ts";
 
 /** Where the credentials come from, as configured. */
@@ -164,14 +165,30 @@ const KEY_TYPES: Readonly<Record<string, "pkcs1" | "pkcs8" | "sec1">> = {
 /** Curves Teleport and TLS stacks use for ECDSA client certificates. */
 const TLS_CURVES = new Set(["prime256v1", "secp384r1", "secp521r1"]);
 
+/**
+ * The user `tctl auth sign --user` names in a fix when the certificate could not be read: the
+ * plugin user the README creates (`tctl` requires `--user`, so the command is complete).
+ */
+const README_PLUGIN_USER = "pagerduty-plugin";
+
 /** One file being read: its path, the key naming it, and how to remake it. */
 interface FileRef {
   readonly path: string;
   readonly configKey: string;
   /** How the message names it, e.g. "identity file". */
   readonly noun: string;
-  /** What to do to get a good file, the end of every message about it. */
-  readonly remedy: string;
+  /**
+   * What to do to get a good file, the end of every message about it; `user` is the
+   * certificate's user when it was read.
+   */
+  readonly remedy: (user: string | undefined) => string;
+}
+
+/** `--user=…` for a fix: the certificate's own user, else the README's with a note. */
+function signUser(user: string | undefined): { flag: string; note: string } {
+  return user === undefined
+    ? { flag: `--user=${README_PLUGIN_USER}`, note: " (with the plugin's Teleport user)" }
+    : { flag: `--user=${user}`, note: "" };
 }
 
 function identityRef(path: string): FileRef {
@@ -179,19 +196,27 @@ function identityRef(path: string): FileRef {
     path,
     configKey: "teleport.identity",
     noun: "identity file",
-    remedy: `re-run \`tctl auth sign --format=file --out=${path}\`, or check that tbot is ` +
-      "running and writing its `identity` output there",
+    remedy: (user) => {
+      const { flag, note } = signUser(user);
+      return `re-run \`tctl auth sign ${flag} --format=file --out=${path}\`${note}, or check ` +
+        "that tbot is running and writing its `identity` output there";
+    },
   };
 }
 
 function tlsRef(path: string, configKey: string, noun: string): FileRef {
+  // tctl writes <prefix>.key, .crt and .cas: the configured name gives the prefix back.
+  const prefix = /\.(key|crt|cas)$/.test(path) ? path.slice(0, -4) : "<prefix>";
   return {
     path,
     configKey,
     noun,
-    remedy: "re-run `tctl auth sign --format=tls --out=<prefix>` and point " +
-      "teleport.client_key, teleport.client_crt and teleport.root_cas at the .key, .crt and " +
-      ".cas files",
+    remedy: (user) => {
+      const { flag, note } = signUser(user);
+      return `re-run \`tctl auth sign ${flag} --format=tls --out=${prefix}\`${note} and point ` +
+        "teleport.client_key, teleport.client_crt and teleport.root_cas at the .key, .crt and " +
+        ".cas files";
+    },
   };
 }
 
@@ -200,10 +225,16 @@ function named(ref: FileRef): string {
   return `${ref.noun[0].toUpperCase()}${ref.noun.slice(1)} ${ref.path} (${ref.configKey})`;
 }
 
-function fail(ref: FileRef, reason: IdentityErrorReason, problem: string, cause?: unknown): never {
+function fail(
+  ref: FileRef,
+  reason: IdentityErrorReason,
+  problem: string,
+  cause?: unknown,
+  user?: string,
+): never {
   throw new IdentityError(
     reason,
-    `${named(ref)} ${problem}: ${ref.remedy}.`,
+    `${named(ref)} ${problem}: ${ref.remedy(user)}.`,
     { path: ref.path, configKey: ref.configKey },
     { cause },
   );
@@ -292,7 +323,10 @@ async function readText(ref: FileRef, secret: boolean, warnings: string[]): Prom
   if (info.size > MAX_FILE_BYTES) {
     fail(ref, "too_large", `is ${info.size} bytes, far too large to be a credential file`);
   }
-  if (secret && info.mode !== null && (info.mode & 0o077) !== 0) {
+  if (
+    secret && info.mode !== null && (info.mode & 0o077) !== 0 &&
+    !(await isKubernetesVolumeFile(ref.path))
+  ) {
     const mode = (info.mode & 0o777).toString(8).padStart(4, "0");
     warnings.push(
       `${named(ref)} holds a private key and is accessible by ` +
@@ -496,6 +530,8 @@ function assemble(
     fail(parts.keyRef, "key_mismatch", problem);
   }
 
+  // Read before the dates, so the fix for an expired certificate names its user.
+  const username = subject.subjectName.getField("CN")[0];
   const now = Date.now();
   const notBefore = cert.validFromDate;
   const notAfter = cert.validToDate;
@@ -505,6 +541,8 @@ function assemble(
       "expired",
       `holds a certificate that expired at ${notAfter.toISOString()} ` +
         `(${formatDuration(now - notAfter.getTime())} ago)`,
+      undefined,
+      username || undefined,
     );
   }
   if (notBefore.getTime() > now) {
@@ -518,7 +556,6 @@ function assemble(
     );
   }
 
-  const username = subject.subjectName.getField("CN")[0];
   if (username === undefined || username === "") {
     fail(
       parts.certRef,

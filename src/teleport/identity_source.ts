@@ -289,7 +289,7 @@ export class IdentitySource {
       log.error(
         "The Teleport certificate for {user} expired at {notAfter} and no renewed one has " +
           "appeared in {path}: the service cannot reach Teleport until it does; {remedy}",
-        { ...describe(current), path: where, remedy: this.#remedy() },
+        { ...describe(current), path: where, remedy: this.#remedy(current.username) },
       );
       return;
     }
@@ -304,16 +304,19 @@ export class IdentitySource {
         ...describe(current),
         remaining: formatDuration(remaining),
         path: where,
-        remedy: this.#remedy(),
+        remedy: this.#remedy(current.username),
       },
     );
   }
 
-  #remedy(): string {
+  #remedy(user: string): string {
+    const sign = this.files.kind === "identity_file"
+      ? `tctl auth sign --user=${user} --format=file --out=${this.files.path}`
+      : `tctl auth sign --user=${user} --format=tls --out=<prefix>`;
     return this.#refresh
-      ? "check that tbot is running, or re-run `tctl auth sign` to write a new one."
-      : "renew it and restart the service, or set teleport.refresh_identity = true so " +
-        "renewals are picked up.";
+      ? `check that tbot is running, or re-run \`${sign}\` to write a new one.`
+      : `renew it (\`${sign}\`) and restart the service, or set ` +
+        "teleport.refresh_identity = true so renewals are picked up.";
   }
 }
 

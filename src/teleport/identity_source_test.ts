@@ -250,7 +250,10 @@ Deno.test("warns once ahead of expiry, errors once at expiry, recovers on renewa
   await h.advance(source, MINUTE);
   assert.equal(expiring().length, 1);
   assert.match(expiring()[0], /expires at .* \(in 10m\) and no renewed one has appeared in/);
-  assert.match(expiring()[0], /check that tbot is running, or re-run `tctl auth sign`/);
+  assert.match(
+    expiring()[0],
+    /check that tbot is running, or re-run `tctl auth sign --user=\S+ --format=file --out=\S+`/,
+  );
   assert.ok(expiring()[0].includes(h.path));
   await h.advance(source, 9 * MINUTE);
   assert.equal(expiring().length, 1, "warned once per certificate");
@@ -285,7 +288,7 @@ Deno.test("expiry warnings honour expiryWarningMs and say how to renew without r
   assert.deepEqual(rest, []);
   assert.match(
     warning,
-    /\(in 30m\).*renew it and restart the service, or set teleport\.refresh_identity = true/,
+    /\(in 30m\).*renew it \(`tctl auth sign --user=\S+ --format=file --out=\S+`\) and restart the service, or set teleport\.refresh_identity = true/,
   );
 });
 

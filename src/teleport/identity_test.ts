@@ -5,6 +5,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as x509 from "@peculiar/x509";
+import { writeSecretVolume } from "../fakes/kubernetes.ts";
 import {
   type ClientIdentity,
   type ClientIdentityOptions,
@@ -84,8 +85,12 @@ async function assertIdentityError(
   return error;
 }
 
-const RESIGN = /tctl auth sign --format=file --out=.*or check that tbot is running/;
-const RESIGN_TLS = /tctl auth sign --format=tls --out=<prefix>/;
+// `tctl auth sign` requires --user: the fix names the README's plugin user when the certificate
+// could not be read, and the certificate's own user when it could.
+const RESIGN =
+  /tctl auth sign --user=pagerduty-plugin --format=file --out=\S+` \(with the plugin's Teleport user\), or check that tbot is running/;
+const RESIGN_TLS =
+  /tctl auth sign --user=\S+ --format=tls --out=[^<\s]+`( \(with the plugin's Teleport user\))? and point/;
 
 Deno.test("loads a tctl identity file (ECDSA, PKCS#8) with user, roles, cluster and expiry", async () => {
   await using tmp = await tempDir();
@@ -245,6 +250,14 @@ Deno.test("identity or key files readable by group or others get a chmod warning
   await Deno.chmod(path, 0o600);
   const tight = await loadCredentials({ kind: "identity_file", path });
   assert.deepEqual(tight.warnings, []);
+
+  // Mounted from a Kubernetes Secret, mode 0440 is the pod spec's doing and chmod cannot help.
+  const { identity } = await writeSecretVolume(join(tmp.dir, "secret"), {
+    identity: identityFileText(good),
+  });
+  const mounted = await loadCredentials({ kind: "identity_file", path: identity });
+  assert.equal(mounted.username, "pagerduty-plugin");
+  assert.deepEqual(mounted.warnings, []);
 });
 
 Deno.test("missing, directory, empty and too large identity files: one clear error each", async () => {
@@ -538,6 +551,7 @@ Deno.test("a key that does not belong to the certificate is rejected", async () 
 Deno.test("expired and not-yet-valid certificates: say when, and what to check", async () => {
   await using tmp = await tempDir();
   const expired = await issue({
+    user: "bot-pagerduty",
     notBefore: new Date(Date.now() - 13 * HOUR),
     notAfter: new Date(Date.now() - HOUR - 5 * 60_000),
   });
@@ -548,7 +562,9 @@ Deno.test("expired and not-yet-valid certificates: say when, and what to check",
     path: expiredPath,
     configKey: "teleport.identity",
     says: new RegExp(`certificate that expired at ${when.replace(".", "\\.")} \\(1h 5m ago\\)`),
-    fix: RESIGN,
+    fix: new RegExp(
+      `re-run \`tctl auth sign --user=bot-pagerduty --format=file --out=${expiredPath}\`, or check that tbot is running`,
+    ),
   });
   const future = await issue({
     notBefore: new Date(Date.now() + 2 * HOUR),
