@@ -25,6 +25,7 @@
  * @module
  */
 
+import { Waiters, type WaitOptions } from "../waiters.ts";
 import { DroppingProxy } from "./proxy.ts";
 import { FaultPlan, type FaultScope } from "./faults.ts";
 import {
@@ -58,6 +59,7 @@ import {
 } from "./webhooks.ts";
 
 export type { RecordedCall, TokenSpec, ValidationFailure } from "./pipeline.ts";
+export type { WaitOptions } from "../waiters.ts";
 
 /** Options of {@link FakePagerDuty.start}. */
 export interface FakePagerDutyOptions {
@@ -96,14 +98,6 @@ export interface WebhookSubscription {
   readonly delivery?: Omit<SendWebhookOptions, "secret" | "subscriptionId">;
 }
 
-/** Options of {@link FakePagerDuty.waitFor}. */
-export interface WaitOptions {
-  /** Default 5000. */
-  readonly timeoutMs?: number;
-  /** Named in the timeout error. */
-  readonly description?: string;
-}
-
 const DEFAULT_ABILITIES = [
   "teams",
   "read_only_users",
@@ -112,11 +106,6 @@ const DEFAULT_ABILITIES = [
   "priorities",
   "incident_workflows",
 ];
-
-interface Waiter {
-  readonly check: () => unknown;
-  readonly resolve: (value: unknown) => void;
-}
 
 /** A fake PagerDuty REST API on 127.0.0.1 with a driver API. */
 export class FakePagerDuty {
@@ -143,7 +132,7 @@ export class FakePagerDuty {
   readonly #pipeline: RequestPipeline;
   readonly #render: Renderer;
   readonly #clock: () => number;
-  readonly #waiters = new Set<Waiter>();
+  readonly #waiters = new Waiters("the fake PagerDuty", "in the fake PagerDuty");
   readonly #subscriptions = new Map<string, WebhookSubscription>();
   /** Per subscription: the tail of its delivery queue (PagerDuty delivers in order). */
   readonly #queues = new Map<string, Promise<void>>();
@@ -182,7 +171,7 @@ export class FakePagerDuty {
       maxRecordedCalls: options.maxRecordedCalls ?? 50_000,
       drop: (clientPort) => proxy.drop(clientPort),
       signal: shutdown.signal,
-      onChange: () => this.#checkWaiters(),
+      onChange: () => this.#waiters.changed(),
     });
     this.calls = this.#pipeline.calls;
     this.validationFailures = this.#pipeline.validationFailures;
@@ -217,8 +206,7 @@ export class FakePagerDuty {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    for (const waiter of this.#waiters) waiter.resolve(undefined);
-    this.#waiters.clear();
+    this.#waiters.close();
     this.#shutdown.abort();
     await this.#proxy.close();
     await this.#server.finished;
@@ -280,7 +268,7 @@ export class FakePagerDuty {
     end?: Date;
   }): OnCallRecord {
     const entry = this.account.putOnCall(input);
-    this.#checkWaiters();
+    this.#waiters.changed();
     return entry;
   }
 
@@ -334,49 +322,7 @@ export class FakePagerDuty {
    * driver change, so no polling interval is involved.
    */
   waitFor<T>(check: () => T | undefined | null | false, options: WaitOptions = {}): Promise<T> {
-    const first = check();
-    if (first) return Promise.resolve(first);
-    const timeoutMs = options.timeoutMs ?? 5000;
-    return new Promise<T>((resolve, reject) => {
-      const waiter: Waiter = {
-        check,
-        resolve: (value) => {
-          clearTimeout(timer);
-          this.#waiters.delete(waiter);
-          if (value) resolve(value as T);
-          else {reject(
-              new Error(
-                `The fake PagerDuty stopped while waiting for ${
-                  options.description ?? "a condition"
-                }.`,
-              ),
-            );}
-        },
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(waiter);
-        reject(
-          new Error(
-            `Timed out after ${timeoutMs} ms waiting for ${
-              options.description ?? "a condition"
-            } in the fake PagerDuty.`,
-          ),
-        );
-      }, timeoutMs);
-      this.#waiters.add(waiter);
-    });
-  }
-
-  #checkWaiters(): void {
-    for (const waiter of [...this.#waiters]) {
-      let value: unknown;
-      try {
-        value = waiter.check();
-      } catch {
-        continue;
-      }
-      if (value) waiter.resolve(value);
-    }
+    return this.#waiters.waitFor(check, options);
   }
 
   // ---- faults ----------------------------------------------------------------------------------
@@ -405,7 +351,7 @@ export class FakePagerDuty {
   addNoteAs(incidentId: string, userId: string, content: string): NoteRecord {
     this.account.requireUser(userId);
     const note = this.account.addNote(incidentId, content, userId, new Date(this.#clock()));
-    this.#checkWaiters();
+    this.#waiters.changed();
     return note;
   }
 
@@ -422,7 +368,7 @@ export class FakePagerDuty {
       userId,
       new Date(this.#clock()),
     );
-    this.#checkWaiters();
+    this.#waiters.changed();
     return incident;
   }
 
@@ -500,7 +446,7 @@ export class FakePagerDuty {
           signal: this.#shutdown.signal,
         });
         this.deliveries.push(result);
-        this.#checkWaiters();
+        this.#waiters.changed();
       });
       this.#queues.set(subscription.id, next);
       this.#track(next);
