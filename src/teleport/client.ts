@@ -129,6 +129,8 @@ export class TeleportClient implements AuthClient {
   readonly #unsubscribe: () => void;
   /** Every channel not closed yet: the current one and retired ones with calls running. */
   readonly #open = new Set<Channel>();
+  /** One promise per TLS connection still open, resolved when its socket closes. */
+  readonly #connections = new Set<Promise<void>>();
   #channel: Channel;
   #generation = 0;
   #closed = false;
@@ -426,6 +428,14 @@ export class TeleportClient implements AuthClient {
     this.#open.clear();
   }
 
+  /**
+   * Resolves once every connection the client opened has closed. grpc-js ends a connection a
+   * few events after {@linkcode close}, and until then it keeps the connection's keepalive timer.
+   */
+  async closed(): Promise<void> {
+    while (this.#connections.size > 0) await Promise.all([...this.#connections]);
+  }
+
   #buildChannel(credentials: TeleportCredentials): Channel {
     const generation = ++this.#generation;
     const alpn = this.#alpnProtocols(credentials);
@@ -448,6 +458,10 @@ export class TeleportClient implements AuthClient {
       },
       onHandshake: () => {
         channel.tls = "handshake_ok";
+      },
+      onConnection: (closed) => {
+        this.#connections.add(closed);
+        closed.then(() => this.#connections.delete(closed));
       },
     });
     const client = new grpc.Client(grpcTarget(this.address), channelCredentials, {

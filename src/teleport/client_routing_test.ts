@@ -24,6 +24,8 @@ Deno.test("a Proxy address is reached through TLS routing with the cluster's ALP
   } finally {
     client.close();
     await proxy.close();
+    // grpc-js keeps the connection's keepalive timer until the socket has closed.
+    await client.closed();
   }
 });
 

@@ -205,5 +205,6 @@ Deno.test("a renewed identity file (IdentitySource) gives new calls a new channe
   } finally {
     client.close();
     await source.close();
+    await client.closed();
   }
 });

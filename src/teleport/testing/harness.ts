@@ -88,6 +88,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       async [Symbol.asyncDispose]() {
         client.close();
         await auth.stop();
+        await client.closed();
         await Deno.remove(dir, { recursive: true });
       },
     };
