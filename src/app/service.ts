@@ -15,7 +15,7 @@ import { startHttpServer } from "../http/server.ts";
 import { PagerDutyClient } from "../pagerduty/client.ts";
 import { PagerDutyError } from "../pagerduty/types.ts";
 import { TeleportClient } from "../teleport/client.ts";
-import { credentialFilesFromConfig } from "../teleport/identity.ts";
+import { credentialFilesFromConfig } from "../config/credentials.ts";
 import { IdentitySource } from "../teleport/identity_source.ts";
 import type { ClusterInfo } from "../teleport/types.ts";
 import { Watcher, type WatcherStatus } from "../teleport/watcher.ts";

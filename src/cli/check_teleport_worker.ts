@@ -9,12 +9,8 @@ import "../sandbox/ignore_env.ts";
 import { PLUGIN_NAME } from "../app/plugin_data.ts";
 import { serveTask } from "../sandbox/task.ts";
 import { fixedCredentials, TeleportClient } from "../teleport/client.ts";
-import {
-  credentialFilesFromConfig,
-  formatDuration,
-  loadCredentials,
-  type TeleportCredentials,
-} from "../teleport/identity.ts";
+import { credentialFilesFromConfig } from "../config/credentials.ts";
+import { formatDuration, loadCredentials, type TeleportCredentials } from "../teleport/identity.ts";
 import type { CheckItem } from "./checklist.ts";
 import type { TeleportCheckInput } from "./check_inputs.ts";
 import { checkTeleport, type TeleportCheckResult } from "./check_teleport.ts";

@@ -22,7 +22,7 @@ import { TeleportChannelCredentials, type TlsProblem } from "./credentials.ts";
 import { type CallContext, isServiceError, toTeleportError } from "./errors.ts";
 import { serverStreamCall, unaryCall, type UnaryMethod } from "./grpc_service.ts";
 import { registerHostPortResolver } from "./resolver.ts";
-import type { CredentialFiles, TeleportCredentials } from "./identity.ts";
+import type { TeleportCredentials } from "./identity.ts";
 import {
   accessMonitoringRuleOf,
   accessRequestOf,
@@ -41,6 +41,7 @@ import {
   type AccessRequest,
   type AuthClient,
   type ClusterInfo,
+  type CredentialFiles,
   type PluginDataMap,
   type PluginDataRecord,
   type ReviewSubmission,

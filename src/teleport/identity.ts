@@ -13,22 +13,11 @@ import "reflect-metadata";
 import { Buffer } from "node:buffer";
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { X509Certificate as ParsedCertificate } from "@peculiar/x509";
-import type { TeleportConfig } from "../config/types.ts";
 import { decodePemBlocks, type PemBlock, PemSyntaxError } from "./pem.ts";
-
-/** Where the credentials come from, as configured. */
-export type CredentialFiles =
-  | { readonly kind: "identity_file"; readonly path: string }
-  | {
-    readonly kind: "tls_files";
-    readonly keyPath: string;
-    readonly certPath: string;
-    readonly casPath: string;
-  };
+import type { CredentialFiles } from "./types.ts";
 
 /** Why credentials could not be loaded. */
 export type IdentityErrorReason =
-  | "config"
   | "not_found"
   | "unreadable"
   | "not_a_file"
@@ -51,7 +40,7 @@ export type IdentityErrorReason =
 export class IdentityError extends Error {
   /** What is wrong, for callers that react differently (e.g. keep old credentials). */
   readonly reason: IdentityErrorReason;
-  /** The file at fault; undefined when the configuration itself is incomplete. */
+  /** The file at fault; undefined when no single file is. */
   readonly path: string | undefined;
   /** The config key that names the file, e.g. `teleport.identity`. */
   readonly configKey: string;
@@ -207,55 +196,6 @@ function fail(ref: FileRef, reason: IdentityErrorReason, problem: string, cause?
     { path: ref.path, configKey: ref.configKey },
     { cause },
   );
-}
-
-/**
- * Picks the credential files from the `[teleport]` config: `identity`, or all three of
- * `client_key`, `client_crt` and `root_cas`. Throws {@linkcode IdentityError} (reason
- * `config`) when neither, both, or only part of the triple is set.
- */
-export function credentialFilesFromConfig(
-  config: Pick<TeleportConfig, "identity" | "clientKey" | "clientCrt" | "rootCas">,
-): CredentialFiles {
-  const triple = [
-    ["teleport.client_key", config.clientKey],
-    ["teleport.client_crt", config.clientCrt],
-    ["teleport.root_cas", config.rootCas],
-  ] as const;
-  const set = triple.filter(([, value]) => value !== undefined && value !== "");
-  const hasIdentity = config.identity !== undefined && config.identity !== "";
-  const configError = (message: string, configKey = "teleport.identity") =>
-    new IdentityError("config", message, { configKey });
-  if (hasIdentity && set.length > 0) {
-    throw configError(
-      `teleport.identity and ${set.map(([key]) => key).join(", ")} are both set: keep ` +
-        "teleport.identity (tctl auth sign --format=file or tbot) or the client_key, client_crt " +
-        "and root_cas triple (--format=tls), not both.",
-    );
-  }
-  if (hasIdentity) return { kind: "identity_file", path: config.identity! };
-  if (set.length === 0) {
-    throw configError(
-      "No Teleport credentials are configured: set teleport.identity to an identity file " +
-        "(tctl auth sign --format=file, or tbot's identity output), or set teleport.client_key, " +
-        "teleport.client_crt and teleport.root_cas (tctl auth sign --format=tls).",
-    );
-  }
-  if (set.length < triple.length) {
-    const missing = triple.filter((entry) => !set.includes(entry)).map(([key]) => key);
-    throw configError(
-      `${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} missing: ` +
-        "teleport.client_key, teleport.client_crt and teleport.root_cas must be set together " +
-        "(the .key, .crt and .cas files of tctl auth sign --format=tls).",
-      missing[0],
-    );
-  }
-  return {
-    kind: "tls_files",
-    keyPath: config.clientKey!,
-    certPath: config.clientCrt!,
-    casPath: config.rootCas!,
-  };
 }
 
 const DURATION_UNITS = [["d", 86400], ["h", 3600], ["m", 60], ["s", 1]] as const;

@@ -12,8 +12,8 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import type { CredentialFiles } from "./types.ts";
 import {
-  type CredentialFiles,
   formatDuration,
   IdentityError,
   loadCredentials,

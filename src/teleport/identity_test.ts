@@ -12,8 +12,8 @@ import {
   identityFileText,
   writeTlsTriple,
 } from "../fakes/pki.ts";
+import type { CredentialFiles } from "./types.ts";
 import {
-  credentialFilesFromConfig,
   formatDuration,
   IdentityError,
   type IdentityErrorReason,
@@ -154,12 +154,7 @@ Deno.test("loads the --format=tls triple", async () => {
   await using tmp = await tempDir();
   const paths = await writeTlsTriple(tmp.dir, good);
   await Deno.chmod(paths.keyPath, 0o600);
-  const files = credentialFilesFromConfig({
-    clientKey: paths.keyPath,
-    clientCrt: paths.certPath,
-    rootCas: paths.casPath,
-  });
-  assert.deepEqual(files, { kind: "tls_files", ...paths });
+  const files: CredentialFiles = { kind: "tls_files", ...paths };
   const creds = await loadCredentials(files);
   assert.equal(creds.username, "pagerduty-plugin");
   assert.equal(creds.clusterName, "example.com");
@@ -636,43 +631,6 @@ Deno.test("the TLS triple: each file's problem names that file and its key", asy
     says: /has no PEM private key/,
     fix: RESIGN_TLS,
   });
-});
-
-Deno.test("credentialFilesFromConfig wants identity, or all of the triple, never both", () => {
-  assert.deepEqual(credentialFilesFromConfig({ identity: "/var/lib/id" }), {
-    kind: "identity_file",
-    path: "/var/lib/id",
-  });
-  const cases: Array<[Parameters<typeof credentialFilesFromConfig>[0], string, RegExp]> = [
-    [{}, "teleport.identity", /No Teleport credentials are configured: set teleport\.identity/],
-    [{ identity: "", clientKey: "" }, "teleport.identity", /No Teleport credentials/],
-    [
-      { identity: "/id", clientCrt: "/a.crt" },
-      "teleport.identity",
-      /teleport\.identity and teleport\.client_crt are both set: keep/,
-    ],
-    [
-      { clientKey: "/a.key", clientCrt: "/a.crt" },
-      "teleport.root_cas",
-      /teleport\.root_cas is missing: .* must be set together/,
-    ],
-    [
-      { rootCas: "/a.cas" },
-      "teleport.client_key",
-      /teleport\.client_key and teleport\.client_crt are missing/,
-    ],
-  ];
-  for (const [config, configKey, message] of cases) {
-    assert.throws(() => credentialFilesFromConfig(config), (error) => {
-      assert.ok(error instanceof IdentityError);
-      assert.equal(error.reason, "config");
-      assert.equal(error.configKey, configKey);
-      assert.equal(error.path, undefined);
-      assert.match(error.message, message);
-      assert.match(error.message, /\.$/);
-      return true;
-    });
-  }
 });
 
 Deno.test("formatDuration shows the two largest units", () => {

@@ -5,6 +5,16 @@
  * @module
  */
 
+/** Where the plugin's credentials are: an identity file, or the `--format=tls` triple. */
+export type CredentialFiles =
+  | { readonly kind: "identity_file"; readonly path: string }
+  | {
+    readonly kind: "tls_files";
+    readonly keyPath: string;
+    readonly certPath: string;
+    readonly casPath: string;
+  };
+
 /** The state of an access request, named as Teleport names it. */
 export type RequestState = "NONE" | "PENDING" | "APPROVED" | "DENIED" | "PROMOTED";
 
