@@ -22,8 +22,8 @@ import {
   seededRandom,
   seedFromEnv,
   settle,
-  sleep,
 } from "./reliability_support.ts";
+import { sleep } from "../src/util/sleep.ts";
 
 const TOTAL_REQUESTS = 500;
 const KILLS = 4;

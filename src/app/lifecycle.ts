@@ -15,7 +15,7 @@ import type {
   AccessRequestEvent,
   AuthClient,
 } from "../teleport/types.ts";
-import { sleep } from "../teleport/backoff.ts";
+import { sleep } from "../util/sleep.ts";
 import { decodeRecord, mayHaveIncident, PLUGIN_NAME } from "./plugin_data.ts";
 import { mergeWork, type ProcessorOptions, RequestProcessor, type Work } from "./processor.ts";
 import { defaultRetryDelay, KeyedQueue } from "./queue.ts";

@@ -13,6 +13,7 @@ import "reflect-metadata";
 import { Buffer } from "node:buffer";
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { X509Certificate as ParsedCertificate } from "@peculiar/x509";
+import { formatDuration } from "../util/duration.ts";
 import { decodePemBlocks, type PemBlock, PemSyntaxError } from "./pem.ts";
 import type { CredentialFiles } from "./types.ts";
 
@@ -196,21 +197,6 @@ function fail(ref: FileRef, reason: IdentityErrorReason, problem: string, cause?
     { path: ref.path, configKey: ref.configKey },
     { cause },
   );
-}
-
-const DURATION_UNITS = [["d", 86400], ["h", 3600], ["m", 60], ["s", 1]] as const;
-
-/** A short human duration with at most two units: `3d 4h`, `2h`, `4m 10s`, `12s`. */
-export function formatDuration(ms: number): string {
-  const total = Math.round(Math.abs(ms) / 1000);
-  const first = DURATION_UNITS.findIndex(([, size]) => total >= size);
-  if (first === -1) return "0s";
-  const [unit, size] = DURATION_UNITS[first];
-  const parts = [`${Math.floor(total / size)}${unit}`];
-  const next = DURATION_UNITS[first + 1];
-  const remainder = next === undefined ? 0 : Math.floor((total % size) / next[1]);
-  if (next !== undefined && remainder > 0) parts.push(`${remainder}${next[0]}`);
-  return parts.join(" ");
 }
 
 /** Reads one credential file as text, or fails with what is wrong with it. */

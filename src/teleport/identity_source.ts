@@ -13,12 +13,8 @@
 
 import { getLogger } from "@logtape/logtape";
 import type { CredentialFiles } from "./types.ts";
-import {
-  formatDuration,
-  IdentityError,
-  loadCredentials,
-  type TeleportCredentials,
-} from "./identity.ts";
+import { formatDuration } from "../util/duration.ts";
+import { IdentityError, loadCredentials, type TeleportCredentials } from "./identity.ts";
 
 const log = getLogger(["teleport-pagerduty", "identity"]);
 

@@ -14,7 +14,6 @@ import {
 } from "../fakes/pki.ts";
 import type { CredentialFiles } from "./types.ts";
 import {
-  formatDuration,
   IdentityError,
   type IdentityErrorReason,
   loadCredentials,
@@ -631,15 +630,4 @@ Deno.test("the TLS triple: each file's problem names that file and its key", asy
     says: /has no PEM private key/,
     fix: RESIGN_TLS,
   });
-});
-
-Deno.test("formatDuration shows the two largest units", () => {
-  assert.equal(formatDuration(0), "0s");
-  assert.equal(formatDuration(999), "1s");
-  assert.equal(formatDuration(59_000), "59s");
-  assert.equal(formatDuration(61_000), "1m 1s");
-  assert.equal(formatDuration(HOUR), "1h");
-  assert.equal(formatDuration(HOUR + 5 * 60_000 + 7_000), "1h 5m");
-  assert.equal(formatDuration(26 * HOUR), "1d 2h");
-  assert.equal(formatDuration(-90_000), "1m 30s");
 });

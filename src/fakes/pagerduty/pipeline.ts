@@ -16,6 +16,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { sleep } from "../../util/sleep.ts";
 import {
   accessDenied,
   authenticationFailed,
@@ -381,19 +382,5 @@ function errorResponse(error: PdHttpError, rateHeaders: Record<string, string>):
   return new Response(JSON.stringify(error.body), {
     status: error.status,
     headers: { ...headers, "content-type": "application/json; charset=utf-8" },
-  });
-}
-
-/** Waits `ms`, or less when `signal` aborts (then resolves). */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
   });
 }
