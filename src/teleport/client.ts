@@ -47,6 +47,7 @@ import {
   type ReviewSubmission,
   TeleportError,
   type TeleportUser,
+  WATCHED_KINDS,
 } from "./types.ts";
 
 const log = getLogger(["teleport-pagerduty", "teleport"]);
@@ -607,7 +608,7 @@ const WATCH_CONTEXT = {
 
 /** The Watch request the Go access plugins send. */
 export const PLUGIN_WATCH: MessageInitShape<typeof AuthService.method.watchEvents.input> = {
-  Kinds: [{ Kind: "access_request" }, { Kind: "access_monitoring_rule" }],
+  Kinds: WATCHED_KINDS.map((Kind) => ({ Kind })),
   AllowPartialSuccess: true,
 };
 

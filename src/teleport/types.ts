@@ -70,6 +70,15 @@ export interface AccessRequest {
   readonly promotedAccessListTitle: string;
 }
 
+/** The resource kinds the plugin watches (the Go access plugins' Watch request). */
+export const WATCHED_KINDS = ["access_request", "access_monitoring_rule"] as const;
+
+/** A resource kind the plugin watches. */
+export type WatchedKind = (typeof WATCHED_KINDS)[number];
+
+/** What a watch event does to its resource. */
+export const EVENT_TYPES = ["put", "delete"] as const;
+
 /** A change to an access request seen on the watch stream or found by a resync. */
 export type AccessRequestEvent =
   | { readonly type: "put"; readonly request: AccessRequest }
