@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { FakeAuthServer } from "../src/fakes/auth/server.ts";
 import { FakePagerDuty } from "../src/fakes/pagerduty/server.ts";
 import { writeIdentityFile } from "../src/fakes/pki.ts";
-import { runCliProcess } from "../src/cli/testdata/process.ts";
+import { runCliProcess } from "../src/testing/deno_process.ts";
 
 interface Setup {
   readonly auth: FakeAuthServer;

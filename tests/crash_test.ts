@@ -11,7 +11,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type Running, spawnDeno } from "../src/cli/testdata/process.ts";
+import { type Running, spawnDeno } from "../src/testing/deno_process.ts";
 import { World } from "../src/fakes/world.ts";
 import {
   createRequest,

@@ -9,7 +9,6 @@
  */
 
 import { type RunningService, startService } from "../app/service.ts";
-import { EXIT } from "../cli/exit_codes.ts";
 import { World } from "../fakes/world.ts";
 import { onCallRows, systemRows } from "./describe.ts";
 import { renderEntries, renderRows, type Style, style } from "./render.ts";
@@ -50,8 +49,14 @@ export class DemoStepError extends Error {
   }
 }
 
-/** Runs the demo and returns the process exit code (0 when every step happened). */
-export async function runDemo(options: DemoOptions): Promise<number> {
+/**
+ * How the demo ended: every step happened, a step (or the final check) failed, or the signal
+ * stopped it.
+ */
+export type DemoOutcome = "completed" | "failed" | "interrupted";
+
+/** Runs the demo and says how it ended. */
+export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   const s = style(options.color);
   const out = (line = "") => options.output(`${line}\n`);
   const err = (line = "") => (options.errorOutput ?? options.output)(`${line}\n`);
@@ -81,7 +86,7 @@ async function play(
   out: (line?: string) => void,
   err: (line?: string) => void,
   log: ServiceLog,
-): Promise<number> {
+): Promise<DemoOutcome> {
   const timeoutMs = options.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
   const timeline = new Timeline(world);
   const stop = new AbortController();
@@ -116,10 +121,10 @@ async function play(
         for (const line of renderEntries(timeline.take(), start, s)) out(line);
         if (stop.signal.aborted) {
           err(s.fail("Interrupted; the fakes and the service are stopped."));
-          return EXIT.sigint;
+          return "interrupted";
         }
         reportFailure(err, s, index, scenario.steps.length, error, log);
-        return EXIT.failure;
+        return "failed";
       }
       for (const line of renderEntries(timeline.take(), start, s)) out(line);
       out();
@@ -136,12 +141,12 @@ async function play(
           `✗ ${open} incident(s) were left open; every request's incident should be resolved.`,
         ),
       );
-      return EXIT.failure;
+      return "failed";
     }
     out(s.ok(`✓ All ${scenario.steps.length} steps happened as expected in ${elapsed} s.`));
     out();
     for (const line of hints()) out(line);
-    return EXIT.ok;
+    return "completed";
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
     timeline.close();

@@ -4,7 +4,7 @@ import type { FakePagerDuty, RecordedCall } from "../fakes/pagerduty/mod.ts";
 import { PagerDutyClient, RATE_WINDOW_MS } from "./client.ts";
 import { sleep } from "../util/sleep.ts";
 import type { ResponseEvent, RetryEvent } from "./http.ts";
-import { BOT, client, fakeTime, withFakePagerDuty } from "./testing.ts";
+import { BOT, client, fakeTime, withFakePagerDuty } from "../testing/pagerduty_harness.ts";
 import { PagerDutyError } from "./types.ts";
 
 function seed(pd: FakePagerDuty) {

@@ -299,7 +299,7 @@ Deno.test({
 Deno.test("an identity file outside the granted read permissions: one clear error", async () => {
   await using tmp = await tempDir();
   const path = await writeFile(tmp.dir, "identity", identityFileText(good));
-  const worker = new Worker(new URL("./identity_test_worker.ts", import.meta.url), {
+  const worker = new Worker(new URL("../testing/teleport_identity_worker.ts", import.meta.url), {
     type: "module",
     deno: { permissions: { read: false, env: false, net: false, write: false, run: false } },
   });
