@@ -65,22 +65,9 @@ export class IdentityError extends Error {
 export type KeyAlgorithm = "rsa" | "ecdsa";
 
 /** The fields of {@linkcode TeleportCredentials}, as the loader fills them in. */
-export interface TeleportCredentialsInit {
-  readonly files: CredentialFiles;
-  readonly username: string;
-  readonly roles: readonly string[];
-  readonly clusterName: string | undefined;
-  readonly notBefore: Date;
-  readonly notAfter: Date;
-  readonly fingerprint: string;
-  readonly keyAlgorithm: KeyAlgorithm;
-  readonly certificatePem: Buffer;
-  readonly rootCasPem: Buffer;
-  readonly caCount: number;
-  readonly sshCertificate: string | undefined;
-  readonly warnings: readonly string[];
-  readonly privateKeyPem: Buffer;
-}
+export type TeleportCredentialsInit = {
+  readonly [K in keyof TeleportCredentials]: TeleportCredentials[K];
+};
 
 /**
  * Validated credentials for the Auth Service. The private key is held privately and exposed

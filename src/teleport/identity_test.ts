@@ -30,6 +30,32 @@ async function tempDir(): Promise<{ dir: string; [Symbol.asyncDispose](): Promis
   return { dir, [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }) };
 }
 
+/** A fresh ECDSA key and a certificate for `subject` signed by the cluster's User CA, as PEM. */
+async function userCaSigned(
+  serialNumber: string,
+  subject: string,
+): Promise<{ keyPem: string; certPem: string }> {
+  const keys = await crypto.subtle.generateKey(
+    { name: "ECDSA", namedCurve: "P-256" },
+    true,
+    ["sign", "verify"],
+  );
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber,
+    subject,
+    issuer: pki.userCa.certificate.subjectName,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + HOUR),
+    publicKey: keys.publicKey,
+    signingKey: pki.userCa.keys.privateKey,
+    signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
+  });
+  const keyDer = Buffer.from(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
+  const keyPem = `-----BEGIN PRIVATE KEY-----\n${keyDer.toString("base64")}\n` +
+    "-----END PRIVATE KEY-----\n";
+  return { keyPem, certPem: cert.toString("pem") };
+}
+
 async function writeFile(dir: string, name: string, text: string | Uint8Array): Promise<string> {
   const path = join(dir, name);
   if (typeof text === "string") await Deno.writeTextFile(path, text);
@@ -175,28 +201,9 @@ Deno.test("several Host CAs (a CA rotation) are all kept, in order", async () =>
 
 Deno.test("without the TeleportCluster attribute the cluster comes from @cert-authority", async () => {
   await using tmp = await tempDir();
-  const keys = await crypto.subtle.generateKey(
-    { name: "ECDSA", namedCurve: "P-256" },
-    true,
-    ["sign", "verify"],
-  );
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: "0102",
-    subject: "CN=old-plugin, O=access-plugin",
-    issuer: pki.userCa.certificate.subjectName,
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter: new Date(Date.now() + HOUR),
-    publicKey: keys.publicKey,
-    signingKey: pki.userCa.keys.privateKey,
-    signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
-  });
-  const keyDer = Buffer.from(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
   const identity: ClientIdentity = {
     ...good,
-    keyPem: `-----BEGIN PRIVATE KEY-----\n${
-      keyDer.toString("base64")
-    }\n-----END PRIVATE KEY-----\n`,
-    certPem: cert.toString("pem"),
+    ...await userCaSigned("0102", "CN=old-plugin, O=access-plugin"),
     sshCaLines: ["@cert-authority leaf.example.org,*.leaf.example.org ecdsa-sha2-nistp256 AAAA"],
   };
   const path = await writeFile(tmp.dir, "identity", identityFileText(identity));
@@ -470,28 +477,10 @@ Deno.test("a certificate block that is not X.509 or has no user name is rejected
     fix: RESIGN,
   });
   // Teleport always puts the user in the CN; a leaf without one is some other certificate.
-  const keys = await crypto.subtle.generateKey(
-    { name: "ECDSA", namedCurve: "P-256" },
-    true,
-    ["sign", "verify"],
-  );
-  const noCn = await x509.X509CertificateGenerator.create({
-    serialNumber: "03",
-    subject: "O=access-plugin",
-    issuer: pki.userCa.certificate.subjectName,
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter: new Date(Date.now() + HOUR),
-    publicKey: keys.publicKey,
-    signingKey: pki.userCa.keys.privateKey,
-    signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
-  });
-  const keyDer = Buffer.from(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${keyDer.toString("base64")}\n` +
-    "-----END PRIVATE KEY-----\n";
   const path = await writeFile(
     tmp.dir,
     "no-cn",
-    identityFileText({ ...good, keyPem, certPem: noCn.toString("pem") }),
+    identityFileText({ ...good, ...await userCaSigned("03", "O=access-plugin") }),
   );
   await assertIdentityError(loadCredentials({ kind: "identity_file", path }), {
     reason: "bad_certificate",

@@ -43,6 +43,7 @@ import {
   type EscalationPolicyRecord,
   type IncidentRecord,
   type NoteRecord,
+  type OnCallInput,
   type OnCallRecord,
   type PriorityRecord,
   type ScheduleRecord,
@@ -259,14 +260,7 @@ export class FakePagerDuty {
   }
 
   /** Puts a user on call (permanently unless `start`/`end` are given). */
-  putOnCall(input: {
-    userId: string;
-    escalationPolicyId: string;
-    level?: number;
-    scheduleId?: string;
-    start?: Date;
-    end?: Date;
-  }): OnCallRecord {
+  putOnCall(input: OnCallInput): OnCallRecord {
     const entry = this.account.putOnCall(input);
     this.#waiters.changed();
     return entry;

@@ -128,6 +128,16 @@ export interface AccountEvent {
   readonly at: Date;
 }
 
+/** What putting a user on call needs; level 1, permanent and without a schedule by default. */
+export interface OnCallInput {
+  readonly userId: string;
+  readonly escalationPolicyId: string;
+  readonly level?: number;
+  readonly scheduleId?: string;
+  readonly start?: Date;
+  readonly end?: Date;
+}
+
 /** What creating an incident needs (already validated against the schema). */
 export interface CreateIncidentInput {
   readonly title: string;
@@ -343,14 +353,7 @@ export class Account {
   }
 
   /** Adds an on-call entry. */
-  putOnCall(input: {
-    userId: string;
-    escalationPolicyId: string;
-    level?: number;
-    scheduleId?: string;
-    start?: Date;
-    end?: Date;
-  }): OnCallRecord {
+  putOnCall(input: OnCallInput): OnCallRecord {
     this.requireUser(input.userId);
     this.requirePolicy(input.escalationPolicyId);
     if (input.scheduleId !== undefined && !this.#schedules.has(input.scheduleId)) {
