@@ -9,6 +9,7 @@
 import type { FakeAuthMethod } from "../src/fakes/auth/faults.ts";
 import type { NewAccessRequest } from "../src/fakes/auth/store.ts";
 import { World, type WorldOptions } from "../src/fakes/world.ts";
+import { sleep } from "../src/util/sleep.ts";
 import { CpuMeter, type CpuUse } from "./cpu.ts";
 import { ServiceProcess, ServiceProcessError } from "./service_process.ts";
 import { percentile, round } from "./stats.ts";
@@ -395,8 +396,4 @@ export function measureMemory(
       };
     },
   );
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

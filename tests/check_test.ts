@@ -8,7 +8,7 @@ import { ACCESS_PLUGIN_PERMISSIONS } from "../src/fakes/auth/rbac.ts";
 import { FakeAuthServer } from "../src/fakes/auth/server.ts";
 import { FakePagerDuty } from "../src/fakes/pagerduty/server.ts";
 import { writeIdentityFile } from "../src/fakes/pki.ts";
-import { runCliProcess } from "../src/cli/testdata/process.ts";
+import { runCliProcess } from "../src/testing/deno_process.ts";
 
 interface Setup {
   readonly auth: FakeAuthServer;

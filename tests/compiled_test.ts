@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { findDenort } from "../scripts/compile.ts";
-import { REPO_ROOT } from "../src/cli/testdata/process.ts";
+import { REPO_ROOT } from "../src/testing/deno_process.ts";
 import { EXAMPLE_CONFIG } from "../src/config/example.ts";
 import { nextSteps } from "../src/demo/demo.ts";
 import { VERSION } from "../src/version.ts";

@@ -11,7 +11,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type Running, spawnDeno } from "../src/cli/testdata/process.ts";
+import { type Running, spawnDeno } from "../src/testing/deno_process.ts";
 import { World } from "../src/fakes/world.ts";
 import {
   createRequest,
@@ -22,8 +22,8 @@ import {
   seededRandom,
   seedFromEnv,
   settle,
-  sleep,
 } from "./reliability_support.ts";
+import { sleep } from "../src/util/sleep.ts";
 
 const TOTAL_REQUESTS = 500;
 const KILLS = 4;

@@ -5,7 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import { runCliProcess } from "../src/cli/testdata/process.ts";
+import { runCliProcess } from "../src/testing/deno_process.ts";
+import { demoExitCode } from "../src/cli/demo.ts";
 import { type DemoOptions, nextSteps, runDemo } from "../src/demo/demo.ts";
 import type { World } from "../src/fakes/world.ts";
 import { runArgs } from "../src/sandbox/flags.ts";
@@ -22,7 +23,7 @@ async function demo(options: Partial<DemoOptions> = {}): Promise<DemoRun> {
   let out = "";
   let err = "";
   let world: World | undefined;
-  const code = await runDemo({
+  const outcome = await runDemo({
     color: false,
     ...options,
     output: (text) => {
@@ -36,7 +37,7 @@ async function demo(options: Partial<DemoOptions> = {}): Promise<DemoRun> {
     },
   });
   assert.ok(world, "the demo started its world");
-  return { code, out, err, world };
+  return { code: demoExitCode(outcome), out, err, world };
 }
 
 function escape(text: string): string {

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { parse as parseToml } from "smol-toml";
 import { parseAllDocuments } from "yaml";
-import { REPO_ROOT } from "../src/cli/testdata/process.ts";
+import { REPO_ROOT } from "../src/testing/deno_process.ts";
 import { EXAMPLE_CONFIG } from "../src/config/example.ts";
 import { parseConfig, type ParsedConfig } from "../src/config/parse.ts";
 import { configToMessage } from "../src/config/transfer.ts";

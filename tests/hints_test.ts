@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { REPO_ROOT, type Running } from "../src/cli/testdata/process.ts";
+import { REPO_ROOT, type Running } from "../src/testing/deno_process.ts";
 import { HINT_CONFIG, nextSteps } from "../src/demo/demo.ts";
 import { World } from "../src/fakes/world.ts";
 

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { parseArgs } from "node:util";
-import { REPO_ROOT } from "../src/cli/testdata/process.ts";
+import { REPO_ROOT } from "../src/testing/deno_process.ts";
 import { COMMANDS } from "../src/cli/commands.ts";
 
 const DOCS = ["README.md", "bench/README.md"];

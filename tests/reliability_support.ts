@@ -173,8 +173,3 @@ export function seedFromEnv(): number {
   if (given !== undefined && given !== "") return Number(given) >>> 0;
   return crypto.getRandomValues(new Uint32Array(1))[0];
 }
-
-/** Resolves after `ms`. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

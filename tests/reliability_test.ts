@@ -16,8 +16,8 @@ import {
   NOTIFY,
   type Outcome,
   settle,
-  sleep,
 } from "./reliability_support.ts";
+import { sleep } from "../src/util/sleep.ts";
 
 type Expected = { outcome: Outcome; reviewers?: string[] };
 

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { FakePagerDuty } from "../src/fakes/pagerduty/server.ts";
-import { runCliProcess } from "../src/cli/testdata/process.ts";
+import { runCliProcess } from "../src/testing/deno_process.ts";
 
 interface Setup {
   readonly pd: FakePagerDuty;

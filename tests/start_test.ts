@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { runArgs } from "../src/sandbox/flags.ts";
-import { spawnDeno } from "../src/cli/testdata/process.ts";
+import { spawnDeno } from "../src/testing/deno_process.ts";
 import { FakeAuthServer } from "../src/fakes/auth/server.ts";
 import { FakePagerDuty } from "../src/fakes/pagerduty/server.ts";
 import { createClusterPki, writeIdentityFile } from "../src/fakes/pki.ts";

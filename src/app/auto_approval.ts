@@ -9,16 +9,20 @@
 import type { OnCall, Service, User } from "../pagerduty/types.ts";
 import type { AutoApprovalConfig } from "../config/types.ts";
 
+/** Every reason a request is not auto-approved; also the metric labels. */
+export const REFUSAL_REASONS = [
+  "role_not_allowed",
+  "no_email",
+  "no_user",
+  "ambiguous_user",
+  "unknown_services",
+  "not_on_call",
+  "filtered_level",
+  "filtered_schedule",
+] as const;
+
 /** Why a request was not auto-approved; also the metric label. */
-export type RefusalReason =
-  | "role_not_allowed"
-  | "no_email"
-  | "no_user"
-  | "ambiguous_user"
-  | "unknown_services"
-  | "not_on_call"
-  | "filtered_level"
-  | "filtered_schedule";
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 /** Refusals that later events cannot change, so they are recorded and not re-checked. */
 export const FINAL_REFUSALS: ReadonlySet<RefusalReason> = new Set([

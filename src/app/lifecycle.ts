@@ -15,7 +15,7 @@ import type {
   AccessRequestEvent,
   AuthClient,
 } from "../teleport/types.ts";
-import { sleep } from "../teleport/backoff.ts";
+import { sleep } from "../util/sleep.ts";
 import { isPermanentFailure } from "./failures.ts";
 import { NO_OBSERVER } from "./observer.ts";
 import { decodeRecord, mayHaveIncident, PLUGIN_NAME, type ScheduledJob } from "./plugin_data.ts";

@@ -5,14 +5,31 @@
  * @module
  */
 
-import type { RefusalReason } from "./auto_approval.ts";
-import type { Resolution } from "./plugin_data.ts";
+import { REFUSAL_REASONS } from "./auto_approval.ts";
+import { REQUEST_OUTCOMES } from "./plugin_data.ts";
+
+/** Every outcome of an auto-approval check. */
+export const AUTO_APPROVAL_OUTCOMES = [
+  "approved",
+  "already_reviewed",
+  ...REFUSAL_REASONS,
+  "error",
+] as const;
 
 /** Outcome of one auto-approval check. */
-export type AutoApprovalOutcome = "approved" | "already_reviewed" | RefusalReason | "error";
+export type AutoApprovalOutcome = (typeof AUTO_APPROVAL_OUTCOMES)[number];
+
+/** Every reason a note is added: new reviews, the request's outcome, or a notice to responders. */
+export const NOTE_REASONS = ["review", "resolution", "notice"] as const;
 
 /** Why a note was added. */
-export type NoteReason = "review" | "resolution" | "notice";
+export type NoteReason = (typeof NOTE_REASONS)[number];
+
+/** Every reason an incident is resolved: how its request ended, or `duplicate` for an extra one. */
+export const INCIDENT_RESOLUTIONS = [...REQUEST_OUTCOMES, "duplicate"] as const;
+
+/** Why an incident was resolved. */
+export type IncidentResolution = (typeof INCIDENT_RESOLUTIONS)[number];
 
 /** Receives lifecycle events; every method must be cheap and must not throw. */
 export interface LifecycleObserver {
@@ -21,7 +38,7 @@ export interface LifecycleObserver {
   /** A note was added for reviews or for the outcome. */
   noteAdded(reason: NoteReason): void;
   /** An incident was resolved. */
-  incidentResolved(resolution: Exclude<Resolution, ""> | "duplicate"): void;
+  incidentResolved(resolution: IncidentResolution): void;
   /** An auto-approval check ended. */
   autoApproval(outcome: AutoApprovalOutcome): void;
   /** Work for a request failed at a stage and will be retried. */

@@ -11,8 +11,11 @@ import type { AccessRequest, PluginDataMap } from "../teleport/types.ts";
 /** Plugin name the Go plugin uses; the data lives under it. */
 export const PLUGIN_NAME = "pagerduty";
 
-/** How a request ended, as the Go plugin spells it in `resolution`. */
-export type Resolution = "" | "approved" | "denied" | "expired" | "promoted";
+/** Every way a request ends, as the Go plugin spells it in `resolution`. */
+export const REQUEST_OUTCOMES = ["approved", "denied", "expired", "promoted"] as const;
+
+/** How a request ended (empty while it has not). */
+export type Resolution = "" | (typeof REQUEST_OUTCOMES)[number];
 
 /** Outcome of the auto-approval attempt, once one has been made. */
 export type AutoApprovalRecord = "" | "approved" | "not_eligible";
@@ -114,7 +117,7 @@ export const EMPTY_RECORD: RequestRecord = Object.freeze({
 /** How many finished job IDs are remembered per request. */
 export const JOBS_DONE_KEPT = 32;
 
-const RESOLUTIONS: readonly Resolution[] = ["", "approved", "denied", "expired", "promoted"];
+const RESOLUTIONS: readonly Resolution[] = ["", ...REQUEST_OUTCOMES];
 
 /** Reads plugin data written by this service or by the Go plugin. Unknown values read as empty. */
 export function decodeRecord(data: PluginDataMap | undefined): RequestRecord {

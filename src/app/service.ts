@@ -16,7 +16,7 @@ import { metricsObserver, pagerDutyTelemetry } from "../http/telemetry.ts";
 import { PagerDutyClient } from "../pagerduty/client.ts";
 import { PagerDutyError } from "../pagerduty/types.ts";
 import { TeleportClient } from "../teleport/client.ts";
-import { credentialFilesFromConfig } from "../teleport/identity.ts";
+import { credentialFilesFromConfig } from "../config/credentials.ts";
 import { IdentitySource } from "../teleport/identity_source.ts";
 import type { ClusterInfo } from "../teleport/types.ts";
 import { Watcher, type WatcherStatus } from "../teleport/watcher.ts";
@@ -120,6 +120,8 @@ async function start(
     // (find_stream_on_goaway_func); let the cancelled watch stream settle first.
     await new Promise((resolve) => setTimeout(resolve, GOAWAY_SETTLE_MS));
     auth.close();
+    // grpc-js clears its keepalive timer only when the socket has closed.
+    await auth.closed();
   });
   const cluster = await auth.ping();
   log.info("Connected to Teleport cluster {cluster} (version {version}) as {user}", {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startHarness } from "../teleport/testing/harness.ts";
+import { startHarness } from "../testing/teleport_harness.ts";
 import { probesById } from "./check_probes.ts";
 import { checkTeleport, type TeleportCheckOptions } from "./check_teleport.ts";
 

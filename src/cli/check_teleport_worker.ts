@@ -9,12 +9,9 @@ import "../sandbox/ignore_env.ts";
 import { PLUGIN_NAME } from "../app/plugin_data.ts";
 import { serveTask } from "../sandbox/task.ts";
 import { fixedCredentials, TeleportClient } from "../teleport/client.ts";
-import {
-  credentialFilesFromConfig,
-  formatDuration,
-  loadCredentials,
-  type TeleportCredentials,
-} from "../teleport/identity.ts";
+import { credentialFilesFromConfig } from "../config/credentials.ts";
+import { loadCredentials, type TeleportCredentials } from "../teleport/identity.ts";
+import { formatDuration } from "../util/duration.ts";
 import type { CheckItem } from "./checklist.ts";
 import type { TeleportCheckInput } from "./check_inputs.ts";
 import { probesById } from "./check_probes.ts";

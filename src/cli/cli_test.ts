@@ -3,7 +3,7 @@ import { EXAMPLE_CONFIG } from "../config/example.ts";
 import { parseConfig } from "../config/parse.ts";
 import { VERSION } from "../version.ts";
 import { COMMANDS } from "./commands.ts";
-import { runCliProcess, spawnDeno } from "./testdata/process.ts";
+import { runCliProcess, spawnDeno } from "../testing/deno_process.ts";
 
 const SECRET = "u+CliSecretKey42";
 

@@ -6,10 +6,22 @@
  * @module
  */
 
+import type { DemoOutcome } from "../demo/demo.ts";
 import type { Command } from "./command.ts";
 import { EXIT } from "./exit_codes.ts";
 
 const COLOR_CHOICES = ["auto", "always", "never"];
+
+const EXIT_CODES: Readonly<Record<DemoOutcome, number>> = {
+  completed: EXIT.ok,
+  failed: EXIT.failure,
+  interrupted: EXIT.sigint,
+};
+
+/** The process exit code for how the demo ended. */
+export function demoExitCode(outcome: DemoOutcome): number {
+  return EXIT_CODES[outcome];
+}
 
 /** The `demo` command. */
 export const demoCommand: Command = {
@@ -60,7 +72,7 @@ export const demoCommand: Command = {
     for (const signal of signals) Deno.addSignalListener(signal, onSignal);
     try {
       const { runDemo } = await import("../demo/demo.ts");
-      return await runDemo({
+      const outcome = await runDemo({
         output: io.out,
         errorOutput: io.err,
         color,
@@ -68,6 +80,7 @@ export const demoCommand: Command = {
         debug: values.debug === true,
         signal: interrupt.signal,
       });
+      return demoExitCode(outcome);
     } finally {
       for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
     }

@@ -7,20 +7,9 @@
 import type { Command } from "./command.ts";
 import { EXIT_CODES_HELP } from "./exit_codes.ts";
 
-/** The program's name as users type it. */
-export const PROGRAM = "teleport-pagerduty";
+import { PROGRAM } from "../command_line.ts";
 
-/** The pinned Deno that `scripts/bootstrap.sh` installs, relative to a checkout's root. */
-export const CHECKOUT_DENO = ".tools/node_modules/.bin/deno";
-
-/**
- * How an operator runs `command` where this program runs now: the compiled binary by its name,
- * or, from a source checkout, the `deno task` of the same name (deno.json's tasks mirror the
- * CLI with the shipped permission flags; run them from the checkout's root).
- */
-export function commandLine(command: string, standalone: boolean = Deno.build.standalone): string {
-  return standalone ? `${PROGRAM} ${command}` : `${CHECKOUT_DENO} task ${command}`;
-}
+export { CHECKOUT_DENO, commandLine, PROGRAM } from "../command_line.ts";
 
 function table(rows: ReadonlyArray<[string, string]>): string {
   const width = Math.max(...rows.map(([left]) => left.length));

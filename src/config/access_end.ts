@@ -8,7 +8,7 @@
  */
 
 import type { ConfigWarning } from "./errors.ts";
-import { formatDuration } from "./duration.ts";
+import { formatGoDuration } from "./duration.ts";
 import type { Section } from "./fields.ts";
 import type { AccessEndConfig } from "./types.ts";
 
@@ -53,8 +53,8 @@ export function readAccessEnd(
   let pollMs = incident.duration("poll_interval", MIN_INCIDENT_POLL_MS);
   if (pollMs !== undefined && pollMs > MAX_INCIDENT_POLL_MS) {
     incident.problem(
-      `${incident.key("poll_interval")} "${formatDuration(pollMs)}" is too long: use at most "${
-        formatDuration(MAX_INCIDENT_POLL_MS)
+      `${incident.key("poll_interval")} "${formatGoDuration(pollMs)}" is too long: use at most "${
+        formatGoDuration(MAX_INCIDENT_POLL_MS)
       }", or access may outlive its resolved incident by that much.`,
     );
     pollMs = undefined;

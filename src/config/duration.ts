@@ -54,7 +54,7 @@ export function nanosToMs(nanos: number): number {
 }
 
 /** Formats milliseconds the way Go prints a duration (`1h30m0s`, `30s`, `250ms`), for messages. */
-export function formatDuration(ms: number): string {
+export function formatGoDuration(ms: number): string {
   if (ms === 0) return "0s";
   if (Math.abs(ms) < 1000) return `${ms}ms`;
   const sign = ms < 0 ? "-" : "";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatDuration, nanosToMs, parseGoDuration } from "./duration.ts";
+import { formatGoDuration, nanosToMs, parseGoDuration } from "./duration.ts";
 
 Deno.test("Go duration strings parse like time.ParseDuration", () => {
   const cases: Array<[string, number]> = [
@@ -28,9 +28,9 @@ Deno.test("anything else is not a duration", () => {
 
 Deno.test("nanoseconds convert to milliseconds and durations print like Go", () => {
   assert.equal(nanosToMs(60_000_000_000), 60_000);
-  assert.equal(formatDuration(0), "0s");
-  assert.equal(formatDuration(250), "250ms");
-  assert.equal(formatDuration(1000), "1s");
-  assert.equal(formatDuration(90_000), "1m30s");
-  assert.equal(formatDuration(5_400_000), "1h30m0s");
+  assert.equal(formatGoDuration(0), "0s");
+  assert.equal(formatGoDuration(250), "250ms");
+  assert.equal(formatGoDuration(1000), "1s");
+  assert.equal(formatGoDuration(90_000), "1m30s");
+  assert.equal(formatGoDuration(5_400_000), "1h30m0s");
 });

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { formatDuration, nanosToMs, parseGoDuration } from "./duration.ts";
+import { formatGoDuration, nanosToMs, parseGoDuration } from "./duration.ts";
 
 /** A TOML table as smol-toml returns it. */
 export type Table = Readonly<Record<string, unknown>>;
@@ -221,7 +221,7 @@ export class Section {
     }
     if (ms < minMs) {
       this.problem(
-        `${this.key(name)} ${describe(v)} is too short: use at least "${formatDuration(minMs)}".`,
+        `${this.key(name)} ${describe(v)} is too short: use at least "${formatGoDuration(minMs)}".`,
       );
       return undefined;
     }

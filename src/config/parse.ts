@@ -10,6 +10,7 @@ import { parse as parseToml, TomlError } from "smol-toml";
 import { DEFAULT_API_ENDPOINT, parseApiEndpoint } from "../pagerduty/endpoint.ts";
 import { parseListenAddr } from "../http/listen_addr.ts";
 import { AUTH_SERVICE_PORT, parseHostPort } from "./address.ts";
+import { chooseCredentials } from "./credentials.ts";
 import { ConfigError, type ConfigWarning } from "./errors.ts";
 import { Section } from "./fields.ts";
 import { readAccessEnd } from "./access_end.ts";
@@ -140,35 +141,19 @@ function readTeleport(s: Section, warnings: ConfigWarning[]): TeleportConfig | u
     );
   }
   const identity = s.optionalText("identity", "a file path");
-  const triple = {
-    client_key: s.optionalText("client_key", "a file path"),
-    client_crt: s.optionalText("client_crt", "a file path"),
-    root_cas: s.optionalText("root_cas", "a file path"),
-  };
-  const given = Object.entries(triple).filter(([, v]) => v !== undefined).map(([k]) => k);
-  const missing = Object.entries(triple).filter(([, v]) => v === undefined).map(([k]) => k);
-  const dotted = (keys: string[]) => keys.map((k) => s.key(k)).join(", ");
-  let tripleOk = true;
-  if (given.length > 0 && given.length < 3) {
-    tripleOk = false;
-    s.problem(
-      `${dotted(given)} ${given.length === 1 ? "is" : "are"} set but ${dotted(missing)} ${
-        missing.length === 1 ? "is" : "are"
-      } missing: set all three (from \`tctl auth sign --format=tls\`) or none.`,
-    );
-  }
-  if (identity !== undefined && given.length > 0) {
-    tripleOk = false;
-    s.problem(
-      "teleport.identity cannot be combined with teleport.client_key, teleport.client_crt and " +
-        "teleport.root_cas: keep either the identity file or the three TLS files.",
-    );
-  }
+  const clientKey = s.optionalText("client_key", "a file path");
+  const clientCrt = s.optionalText("client_crt", "a file path");
+  const rootCas = s.optionalText("root_cas", "a file path");
+  // Naming no credentials still parses (see credentials.ts); naming them wrongly does not.
+  const credentials = chooseCredentials({ identity, clientKey, clientCrt, rootCas });
+  const credentialsOk = !("problem" in credentials) || credentials.problem.kind === "none";
+  if ("problem" in credentials && !credentialsOk) s.problem(credentials.problem.message);
   // Teleport documents `--format=tls` files for direct Auth Service connections only (the Go
   // plugin cannot use them through a Proxy), so a Proxy address would work here and nowhere else.
-  const port = parseHostPort(addr)?.port;
-  if (addrOk && given.length === 3 && port !== AUTH_SERVICE_PORT) {
-    tripleOk = false;
+  const tripleOnProxy = credentialsOk && "files" in credentials &&
+    credentials.files.kind === "tls_files" && addrOk &&
+    parseHostPort(addr)?.port !== AUTH_SERVICE_PORT;
+  if (tripleOnProxy) {
     s.problem(
       `teleport.client_key, teleport.client_crt and teleport.root_cas (tctl auth sign ` +
         `--format=tls) are for a direct Auth Service connection on port ${AUTH_SERVICE_PORT}, ` +
@@ -193,13 +178,13 @@ function readTeleport(s: Section, warnings: ConfigWarning[]): TeleportConfig | u
       } must be the Proxy's public address, like "teleport.example.com:443" or "https://teleport.example.com".`,
     );
   }
-  if (!addrOk || !tripleOk) return undefined;
+  if (!addrOk || !credentialsOk) return undefined;
   return {
     addr,
     identity,
-    clientKey: triple.client_key,
-    clientCrt: triple.client_crt,
-    rootCas: triple.root_cas,
+    clientKey,
+    clientCrt,
+    rootCas,
     refreshIdentity,
     refreshIdentityIntervalMs: interval ?? DEFAULTS.refreshIdentityIntervalMs,
     webProxyAddr,

@@ -9,8 +9,7 @@
  */
 
 import { type RunningService, startService } from "../app/service.ts";
-import { EXIT } from "../cli/exit_codes.ts";
-import { commandLine } from "../cli/help.ts";
+import { commandLine } from "../command_line.ts";
 import { World } from "../fakes/world.ts";
 import { onCallRows, systemRows } from "./describe.ts";
 import { renderEntries, renderRows, type Style, style } from "./render.ts";
@@ -51,8 +50,14 @@ export class DemoStepError extends Error {
   }
 }
 
-/** Runs the demo and returns the process exit code (0 when every step happened). */
-export async function runDemo(options: DemoOptions): Promise<number> {
+/**
+ * How the demo ended: every step happened, a step (or the final check) failed, or the signal
+ * stopped it.
+ */
+export type DemoOutcome = "completed" | "failed" | "interrupted";
+
+/** Runs the demo and says how it ended. */
+export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   const s = style(options.color);
   const out = (line = "") => options.output(`${line}\n`);
   const err = (line = "") => (options.errorOutput ?? options.output)(`${line}\n`);
@@ -82,7 +87,7 @@ async function play(
   out: (line?: string) => void,
   err: (line?: string) => void,
   log: ServiceLog,
-): Promise<number> {
+): Promise<DemoOutcome> {
   const timeoutMs = options.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
   const timeline = new Timeline(world);
   const stop = new AbortController();
@@ -90,9 +95,9 @@ async function play(
   options.signal?.addEventListener("abort", onAbort, { once: true });
   // A Ctrl-C while the fakes were starting came before the listener: it counts all the same.
   if (options.signal?.aborted) stop.abort();
-  const interrupted = () => {
+  const interrupted = (): DemoOutcome => {
     err(s.fail("Interrupted; the fakes and the service are stopped."));
-    return EXIT.sigint;
+    return "interrupted";
   };
   let service: RunningService | undefined;
   try {
@@ -125,7 +130,7 @@ async function play(
         for (const line of renderEntries(timeline.take(), start, s)) out(line);
         if (stop.signal.aborted) return interrupted();
         reportFailure(err, s, index, scenario.steps.length, error, log);
-        return EXIT.failure;
+        return "failed";
       }
       for (const line of renderEntries(timeline.take(), start, s)) out(line);
       out();
@@ -142,12 +147,12 @@ async function play(
           `✗ ${open} incident(s) were left open; every request's incident should be resolved.`,
         ),
       );
-      return EXIT.failure;
+      return "failed";
     }
     out(s.ok(`✓ All ${scenario.steps.length} steps happened as expected in ${elapsed} s.`));
     out();
     for (const line of nextSteps()) out(line);
-    return EXIT.ok;
+    return "completed";
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
     timeline.close();

@@ -12,42 +12,25 @@
 
 import { cpuUsage } from "node:process";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import {
+  AUTO_APPROVAL_OUTCOMES,
+  type AutoApprovalOutcome,
+  INCIDENT_RESOLUTIONS,
+  type IncidentResolution,
+  NOTE_REASONS,
+  type NoteReason,
+} from "../app/observer.ts";
+import { EVENT_TYPES, WATCHED_KINDS, type WatchedKind } from "../teleport/types.ts";
 import { VERSION } from "../version.ts";
 
 /** Prefix of every service metric, so dashboards can select them at once. */
 export const METRIC_PREFIX = "teleport_pagerduty_";
 
-/** Resource kinds whose changes the service receives. */
-export type EventKind = "access_request" | "access_monitoring_rule";
-
 /**
  * How a change arrived: `put`/`delete` from the watch stream, `resync` when a periodic or
  * reconnect resync found it.
  */
-export type EventType = "put" | "delete" | "resync";
-
-/** Why a note was added to an incident. */
-export type NoteReason = "review" | "resolution" | "notice";
-
-/**
- * How the access request behind a resolved incident ended; `duplicate` when an extra incident
- * for the same request was closed.
- */
-export type Resolution = "approved" | "denied" | "expired" | "promoted" | "duplicate";
-
-/** What an auto-approval attempt came to (the lifecycle's outcomes, `src/app/observer.ts`). */
-export type AutoApprovalOutcome =
-  | "approved"
-  | "already_reviewed"
-  | "role_not_allowed"
-  | "no_email"
-  | "no_user"
-  | "ambiguous_user"
-  | "unknown_services"
-  | "not_on_call"
-  | "filtered_level"
-  | "filtered_schedule"
-  | "error";
+export type EventType = (typeof EVENT_TYPES)[number] | "resync";
 
 /** How a responder's decision reached the service: a note, a workflow or a Custom Incident Action. */
 export type ResponderPath = "note" | "workflow" | "action";
@@ -120,29 +103,7 @@ export const LATENCY_BUCKETS: readonly number[] = [
 /** The value recorded instead of a free-form label value that is not a short identifier. */
 export const OTHER_LABEL_VALUE = "other";
 
-const EVENT_KINDS: readonly EventKind[] = ["access_request", "access_monitoring_rule"];
-const EVENT_TYPES: readonly EventType[] = ["put", "delete", "resync"];
-const NOTE_REASONS: readonly NoteReason[] = ["review", "resolution", "notice"];
-const RESOLUTIONS: readonly Resolution[] = [
-  "approved",
-  "denied",
-  "expired",
-  "promoted",
-  "duplicate",
-];
-const AUTO_APPROVAL_OUTCOMES: readonly AutoApprovalOutcome[] = [
-  "approved",
-  "already_reviewed",
-  "role_not_allowed",
-  "no_email",
-  "no_user",
-  "ambiguous_user",
-  "unknown_services",
-  "not_on_call",
-  "filtered_level",
-  "filtered_schedule",
-  "error",
-];
+const EVENT_LABELS: readonly EventType[] = [...EVENT_TYPES, "resync"];
 
 const RESPONDER_PATHS: readonly ResponderPath[] = ["note", "workflow", "action"];
 const RESPONDER_OUTCOMES: readonly ResponderOutcome[] = [
@@ -324,11 +285,11 @@ export class Metrics {
     }, 1);
 
     // Zero series for the fixed label sets, so rate() and absence alerts work from the start.
-    for (const kind of EVENT_KINDS) {
-      for (const type of EVENT_TYPES) this.#eventsReceived.inc({ kind, type }, 0);
+    for (const kind of WATCHED_KINDS) {
+      for (const type of EVENT_LABELS) this.#eventsReceived.inc({ kind, type }, 0);
     }
     for (const reason of NOTE_REASONS) this.#incidentNotes.inc({ reason }, 0);
-    for (const resolution of RESOLUTIONS) this.#incidentsResolved.inc({ resolution }, 0);
+    for (const resolution of INCIDENT_RESOLUTIONS) this.#incidentsResolved.inc({ resolution }, 0);
     for (const outcome of AUTO_APPROVAL_OUTCOMES) this.#autoApprovals.inc({ outcome }, 0);
     for (const path of RESPONDER_PATHS) {
       for (const outcome of RESPONDER_OUTCOMES) this.#responderDecisions.inc({ path, outcome }, 0);
@@ -343,7 +304,7 @@ export class Metrics {
   }
 
   /** Counts one change received for `kind`, by how it arrived. */
-  eventReceived(kind: EventKind, type: EventType): void {
+  eventReceived(kind: WatchedKind, type: EventType): void {
     this.#eventsReceived.inc({ kind, type });
   }
 
@@ -358,7 +319,7 @@ export class Metrics {
   }
 
   /** Counts one incident resolved. */
-  incidentResolved(resolution: Resolution): void {
+  incidentResolved(resolution: IncidentResolution): void {
     this.#incidentsResolved.inc({ resolution });
   }
 

@@ -3,7 +3,7 @@ import type { ResponderPath as CommandPath } from "../app/responder_commands.ts"
 import type { ReviewFailure } from "../app/responder_messages.ts";
 import type { DecisionRefusal } from "../app/responder_policy.ts";
 import { METRIC_PREFIX, Metrics, type ResponderOutcome, type ResponderPath } from "./metrics.ts";
-import { findSamples, parseExposition, sampleValue } from "./testing/prometheus_text.ts";
+import { findSamples, parseExposition, sampleValue } from "../testing/prometheus_text.ts";
 
 const p = METRIC_PREFIX;
 

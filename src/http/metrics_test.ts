@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { LATENCY_BUCKETS, METRIC_PREFIX, Metrics, OTHER_LABEL_VALUE } from "./metrics.ts";
-import { findSamples, parseExposition, sampleValue } from "./testing/prometheus_text.ts";
+import { findSamples, parseExposition, sampleValue } from "../testing/prometheus_text.ts";
 import { VERSION } from "../version.ts";
 
 const p = METRIC_PREFIX;

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import { parseListenAddr } from "./listen_addr.ts";
 import { METRIC_PREFIX } from "./metrics.ts";
-import type { ListenResult } from "./testing/listen_once.ts";
-import type { PermissionWorkerResult } from "./testing/permission_worker.ts";
-import { parseExposition, sampleValue } from "./testing/prometheus_text.ts";
-import { runWorker } from "./testing/run_worker.ts";
+import type { ListenResult } from "../testing/http_listen.ts";
+import type { PermissionWorkerResult } from "../testing/http_permission_worker.ts";
+import { parseExposition, sampleValue } from "../testing/prometheus_text.ts";
+import { runWorker } from "../testing/run_worker.ts";
 
 Deno.test("permissions: metrics and listener work in a Worker with only its net permission", async () => {
   const listenAddr = "127.0.0.1:0";
   const result = await runWorker<PermissionWorkerResult>(
-    new URL("./testing/permission_worker.ts", import.meta.url),
+    new URL("../testing/http_permission_worker.ts", import.meta.url),
     { net: [...parseListenAddr(listenAddr).netPermissions] },
     listenAddr,
   );
@@ -31,7 +31,7 @@ Deno.test("permissions: metrics and listener work in a Worker with only its net 
 
 /** Runs the listen probe in a `deno run` subprocess granted only `net`. */
 async function listenWith(net: readonly string[], listenAddr: string): Promise<ListenResult> {
-  const probe = new URL("./testing/listen_probe.ts", import.meta.url);
+  const probe = new URL("../testing/http_listen_main.ts", import.meta.url);
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--no-prompt", `--allow-net=${net.join(",")}`, probe.pathname, listenAddr],
     // The project root, so the subprocess finds deno.json and node_modules.

@@ -14,7 +14,7 @@ import { Health } from "./health.ts";
 import { METRIC_PREFIX, Metrics } from "./metrics.ts";
 import { customActionHandler, type SinkResult, v3WebhookHandler } from "./responder_routes.ts";
 import { ACTION_PATHS, type HttpServerOptions, startHttpServer, WEBHOOK_PATH } from "./server.ts";
-import { parseExposition, sampleValue } from "./testing/prometheus_text.ts";
+import { parseExposition, sampleValue } from "../testing/prometheus_text.ts";
 
 const SECRET = "whsec-current-0123456789";
 const OLD_SECRET = "whsec-previous-9876543210";

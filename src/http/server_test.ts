@@ -9,7 +9,7 @@ import {
   startHttpServer,
   WEBHOOK_PATH,
 } from "./server.ts";
-import { parseExposition, sampleValue } from "./testing/prometheus_text.ts";
+import { parseExposition, sampleValue } from "../testing/prometheus_text.ts";
 import type { WebhookHandler } from "./webhook.ts";
 
 interface Running {

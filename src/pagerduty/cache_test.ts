@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { LookupCache } from "./cache.ts";
-import { fakeClock } from "./testing.ts";
+import { fakeClock } from "../testing/pagerduty_harness.ts";
 
 /** A cache of "ids by name" whose loads are counted; `undefined` means not found. */
 function setup(options: { ttlMs?: number; negativeTtlMs?: number; maxEntries?: number } = {}) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { FakePagerDuty } from "../fakes/pagerduty/mod.ts";
-import { BOT, client, withFakePagerDuty } from "./testing.ts";
+import { BOT, client, withFakePagerDuty } from "../testing/pagerduty_harness.ts";
 
 const HOUR = 3_600_000;
 

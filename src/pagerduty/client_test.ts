@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import type { FakePagerDuty } from "../fakes/pagerduty/mod.ts";
 import { PagerDutyClient, type PagerDutyClientOptions } from "./client.ts";
 import { PagerDutyConfigError } from "./errors.ts";
-import { BOT, client, fakeClock, fakeTime, withFakePagerDuty } from "./testing.ts";
+import {
+  BOT,
+  client,
+  fakeClock,
+  fakeTime,
+  withFakePagerDuty,
+} from "../testing/pagerduty_harness.ts";
 import { PagerDutyError } from "./types.ts";
 
 /** A small account: a bot user, Alice on call at level 1 of "Ops", service "Access Requests". */

@@ -5,14 +5,12 @@
  * @module
  */
 
+import type { Timers } from "../util/sleep.ts";
+
 /** What the client needs from a clock; `@sinonjs/fake-timers`' `createClock()` fits. */
-export interface Clock {
+export interface Clock extends Timers {
   /** Milliseconds since the epoch. */
   now(): number;
-  /** Calls `callback` after `ms` milliseconds. */
-  setTimeout(callback: () => void, ms: number): unknown;
-  /** Cancels a pending {@link Clock.setTimeout}. */
-  clearTimeout(id: unknown): void;
 }
 
 /** The real clock. */
@@ -21,23 +19,3 @@ export const systemClock: Clock = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (id) => clearTimeout(id as number),
 };
-
-/**
- * Resolves after `ms` on `clock`, or rejects with the signal's reason as soon as `signal`
- * aborts; the timer is always cleared so nothing outlives the wait.
- */
-export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clock.clearTimeout(id);
-      reject(signal?.reason);
-    };
-    const id = clock.setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}

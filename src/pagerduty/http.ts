@@ -8,7 +8,8 @@
 
 import { getLogger } from "@logtape/logtape";
 import { VERSION } from "../version.ts";
-import { type Clock, sleep } from "./clock.ts";
+import { sleep } from "../util/sleep.ts";
+import type { Clock } from "./clock.ts";
 import {
   cancelledError,
   networkError,
@@ -195,11 +196,8 @@ export class Transport {
         // The wait happens in the limiter, shared with every other caller of this key.
         limiter.pause(decision.delayMs);
       } else {
-        try {
-          await sleep(clock, decision.delayMs, spec.signal);
-        } catch (reason) {
-          throw cancelledError(operation, reason);
-        }
+        await sleep(decision.delayMs, spec.signal, clock);
+        if (spec.signal?.aborted) throw cancelledError(operation, spec.signal.reason);
       }
     }
   }

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import type { FakePagerDuty, RecordedCall } from "../fakes/pagerduty/mod.ts";
 import { PagerDutyClient, RATE_WINDOW_MS } from "./client.ts";
-import { sleep } from "./clock.ts";
+import { sleep } from "../util/sleep.ts";
 import type { ResponseEvent, RetryEvent } from "./http.ts";
-import { BOT, client, fakeTime, withFakePagerDuty } from "./testing.ts";
+import { BOT, client, fakeTime, withFakePagerDuty } from "../testing/pagerduty_harness.ts";
 import { PagerDutyError } from "./types.ts";
 
 function seed(pd: FakePagerDuty) {
@@ -136,7 +136,7 @@ Deno.test("a slow trip of an earlier call does not turn a call at the configured
     const slowFirstTrip: typeof fetch = async (input, init) => {
       if (first) {
         first = false;
-        await sleep(clock, 500);
+        await sleep(500, undefined, clock);
       }
       return await time.fetch(input, init);
     };
@@ -219,6 +219,44 @@ Deno.test("retries stop when waiting would pass the total time budget", async ()
     // Back-off steps of ~999 ms then ~1 998 ms: the second would end past 1 500 ms.
     await assert.rejects(() => time.drive(api.getService(service.id)), PagerDutyError);
     assert.equal(pd.callsTo("getService").length, 2);
+  });
+});
+
+Deno.test("aborting the signal during a retry back-off cancels the call with its reason", async () => {
+  const time = fakeTime();
+  const { clock, fake } = time;
+  await withFakePagerDuty({}, async (pd) => {
+    const service = seed(pd);
+    pd.failNext(1, { status: 502 });
+    const controller = new AbortController();
+    const retries: RetryEvent[] = [];
+    const api = client(pd, {
+      clock,
+      fetch: time.fetch,
+      signal: controller.signal,
+      random: () => 0.999,
+      retry: { maxAttempts: 3, baseDelayMs: 10_000 },
+      onRetry: (e) => {
+        retries.push(e);
+        // Once the back-off has started waiting (it starts right after this event).
+        queueMicrotask(() => controller.abort(new Error("shutting down")));
+      },
+    });
+    const start = fake.now;
+    await assert.rejects(() => time.drive(api.getService(service.id)), (error: unknown) => {
+      assert.ok(error instanceof PagerDutyError);
+      assert.equal(error.status, 0);
+      assert.match(error.message, /was cancelled before it finished/);
+      assert.match(String((error.cause as Error).message), /shutting down/);
+      return true;
+    });
+    assert.equal(retries.length, 1);
+    assert.equal(pd.callsTo("getService").length, 1);
+    assert.ok(
+      fake.now - start < retries[0].delayMs,
+      "the back-off ended at the abort, not after its delay",
+    );
+    assert.equal(fake.countTimers(), 0, "the back-off's timer is cleared");
   });
 });
 

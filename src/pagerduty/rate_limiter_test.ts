@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { SlidingWindowLimiter } from "./rate_limiter.ts";
-import { fakeClock } from "./testing.ts";
+import { fakeClock } from "../testing/pagerduty_harness.ts";
 
 /** The largest number of starts inside any window of `windowMs` (inclusive start). */
 function maxInAnyWindow(starts: number[], windowMs: number): number {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { FakePagerDuty } from "../fakes/pagerduty/mod.ts";
-import { client, withFakePagerDuty } from "./testing.ts";
+import { client, withFakePagerDuty } from "../testing/pagerduty_harness.ts";
 import { PagerDutyError } from "./types.ts";
 import { readExtensions, readWebhookSubscriptions, readWorkflowTriggers } from "./setup_wire.ts";
 import { paginateCursor } from "./paging.ts";

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { parseConfig } from "../config/parse.ts";
 import { servicePermissions } from "./permissions.ts";
 import { startTask } from "./run_task.ts";
-import type { Probe, ProbeResult } from "./testdata/probe_worker.ts";
+import type { Probe, ProbeResult } from "../testing/sandbox_probe_worker.ts";
 
-const PROBE_WORKER = new URL("./testdata/probe_worker.ts", import.meta.url);
+const PROBE_WORKER = new URL("../testing/sandbox_probe_worker.ts", import.meta.url);
 
 /** A TCP listener that accepts and closes connections, standing in for a server. */
 function listener(): { port: number; close(): Promise<void> } {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { spawnFixture } from "../cli/testdata/process.ts";
+import { spawnFixture } from "../testing/deno_process.ts";
 
-const FIXTURE = "src/sandbox/testdata/supervise_fixture.ts";
+const FIXTURE = "src/testing/sandbox_supervise_main.ts";
 
 Deno.test("SIGTERM stops the service gracefully and exits 0", async () => {
   const process = spawnFixture(FIXTURE, ["stop"]);

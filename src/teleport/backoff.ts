@@ -47,17 +47,3 @@ export class DecorrelatedBackoff {
     this.#previousMs = this.#baseMs;
   }
 }
-
-/** Waits `ms`, or less if `signal` aborts first (then resolves, never rejects). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}

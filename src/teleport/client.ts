@@ -22,7 +22,7 @@ import { TeleportChannelCredentials, type TlsProblem } from "./credentials.ts";
 import { type CallContext, isServiceError, toTeleportError } from "./errors.ts";
 import { serverStreamCall, unaryCall, type UnaryMethod } from "./grpc_service.ts";
 import { registerHostPortResolver } from "./resolver.ts";
-import type { CredentialFiles, TeleportCredentials } from "./identity.ts";
+import type { TeleportCredentials } from "./identity.ts";
 import {
   accessMonitoringRuleOf,
   accessRequestOf,
@@ -43,6 +43,7 @@ import {
   type AccessRequest,
   type AuthClient,
   type ClusterInfo,
+  type CredentialFiles,
   type Lock,
   type LockQuery,
   type NewLock,
@@ -51,6 +52,7 @@ import {
   type ReviewSubmission,
   TeleportError,
   type TeleportUser,
+  WATCHED_KINDS,
 } from "./types.ts";
 
 const log = getLogger(["teleport-pagerduty", "teleport"]);
@@ -134,6 +136,8 @@ export class TeleportClient implements AuthClient {
   readonly #unsubscribe: () => void;
   /** Every channel not closed yet: the current one and retired ones with calls running. */
   readonly #open = new Set<Channel>();
+  /** One promise per TLS connection still open, resolved when its socket closes. */
+  readonly #connections = new Set<Promise<void>>();
   #channel: Channel;
   #generation = 0;
   #closed = false;
@@ -469,6 +473,14 @@ export class TeleportClient implements AuthClient {
     this.#open.clear();
   }
 
+  /**
+   * Resolves once every connection the client opened has closed. grpc-js ends a connection a
+   * few events after {@linkcode close}, and until then it keeps the connection's keepalive timer.
+   */
+  async closed(): Promise<void> {
+    while (this.#connections.size > 0) await Promise.all([...this.#connections]);
+  }
+
   #buildChannel(credentials: TeleportCredentials): Channel {
     const generation = ++this.#generation;
     const alpn = this.#alpnProtocols(credentials);
@@ -491,6 +503,10 @@ export class TeleportClient implements AuthClient {
       },
       onHandshake: () => {
         channel.tls = "handshake_ok";
+      },
+      onConnection: (closed) => {
+        this.#connections.add(closed);
+        closed.then(() => this.#connections.delete(closed));
       },
     });
     const client = new grpc.Client(grpcTarget(this.address), channelCredentials, {
@@ -638,7 +654,7 @@ const WATCH_CONTEXT = {
 
 /** The Watch request the Go access plugins send. */
 export const PLUGIN_WATCH: MessageInitShape<typeof AuthService.method.watchEvents.input> = {
-  Kinds: [{ Kind: "access_request" }, { Kind: "access_monitoring_rule" }],
+  Kinds: WATCHED_KINDS.map((Kind) => ({ Kind })),
   AllowPartialSuccess: true,
 };
 

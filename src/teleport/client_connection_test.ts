@@ -12,7 +12,7 @@ import * as x509 from "@peculiar/x509";
 import { createClusterPki } from "../fakes/pki.ts";
 import { fixedCredentials, TeleportClient } from "./client.ts";
 import { TeleportError } from "./types.ts";
-import { PLUGIN_USER, startHarness } from "./testing/harness.ts";
+import { PLUGIN_USER, startHarness } from "../testing/teleport_harness.ts";
 
 /**
  * grpc-js (1.14.7) leaves its subchannel's BackoffTimeout timer running after a failed connect:

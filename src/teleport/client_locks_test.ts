@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { ACCESS_PLUGIN_WITH_LOCKS_PERMISSIONS } from "../fakes/auth/rbac.ts";
-import { PLUGIN_USER, startHarness } from "./testing/harness.ts";
+import { PLUGIN_USER, startHarness } from "../testing/teleport_harness.ts";
 import { TeleportError } from "./types.ts";
 
 /** Runs `fn` and returns the TeleportError it must throw. */

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { startTlsRoutingProxy } from "../fakes/auth/tls_routing_proxy.ts";
 import { TeleportClient } from "./client.ts";
 import { TeleportError } from "./types.ts";
-import { startHarness } from "./testing/harness.ts";
+import { startHarness } from "../testing/teleport_harness.ts";
 
 Deno.test("a Proxy address is reached through TLS routing with the cluster's ALPN value", async () => {
   await using h = await startHarness();
@@ -24,6 +24,8 @@ Deno.test("a Proxy address is reached through TLS routing with the cluster's ALP
   } finally {
     client.close();
     await proxy.close();
+    // grpc-js keeps the connection's keepalive timer until the socket has closed.
+    await client.closed();
   }
 });
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { TeleportClient } from "./client.ts";
 import { TeleportError } from "./types.ts";
-import { PLUGIN_USER, startHarness } from "./testing/harness.ts";
+import { PLUGIN_USER, startHarness } from "../testing/teleport_harness.ts";
 import { IdentitySource } from "./identity_source.ts";
 import { writeIdentityFile } from "../fakes/pki.ts";
 
@@ -205,5 +205,6 @@ Deno.test("a renewed identity file (IdentitySource) gives new calls a new channe
   } finally {
     client.close();
     await source.close();
+    await client.closed();
   }
 });

@@ -59,6 +59,8 @@ export interface TeleportCredentialsOptions {
   readonly onProblem?: (problem: TlsProblem) => void;
   /** Called after every successful handshake. */
   readonly onHandshake?: () => void;
+  /** Called for every new connection with a promise that resolves once its socket has closed. */
+  readonly onConnection?: (closed: Promise<void>) => void;
 }
 
 const UNTRUSTED_CODES = new Set([
@@ -138,6 +140,11 @@ class TeleportSecureConnector implements grpc.experimental.SecureConnector {
         this.#options.onHandshake?.();
         resolve({ socket: tlsSocket, secure: true });
       });
+      // Registered before grpc-js's own listener, whose disconnect handling (it clears the
+      // keepalive timer) therefore runs in the same event, before anyone awaiting this promise.
+      this.#options.onConnection?.(
+        new Promise((closed) => tlsSocket.once("close", () => closed())),
+      );
       tlsSocket.on("error", (error) => {
         report(classifyTlsError(error, handshakeDone));
         if (!handshakeDone) reject(error);

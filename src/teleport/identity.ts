@@ -13,23 +13,13 @@ import "reflect-metadata";
 import { Buffer } from "node:buffer";
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { X509Certificate as ParsedCertificate } from "@peculiar/x509";
-import type { TeleportConfig } from "../config/types.ts";
 import { isKubernetesVolumeFile } from "../kubernetes_volume.ts";
+import { formatDuration } from "../util/duration.ts";
 import { decodePemBlocks, type PemBlock, PemSyntaxError } from "./pem.ts";
-
-/** Where the credentials come from, as configured. */
-export type CredentialFiles =
-  | { readonly kind: "identity_file"; readonly path: string }
-  | {
-    readonly kind: "tls_files";
-    readonly keyPath: string;
-    readonly certPath: string;
-    readonly casPath: string;
-  };
+import type { CredentialFiles } from "./types.ts";
 
 /** Why credentials could not be loaded. */
 export type IdentityErrorReason =
-  | "config"
   | "not_found"
   | "unreadable"
   | "not_a_file"
@@ -52,7 +42,7 @@ export type IdentityErrorReason =
 export class IdentityError extends Error {
   /** What is wrong, for callers that react differently (e.g. keep old credentials). */
   readonly reason: IdentityErrorReason;
-  /** The file at fault; undefined when the configuration itself is incomplete. */
+  /** The file at fault; undefined when no single file is. */
   readonly path: string | undefined;
   /** The config key that names the file, e.g. `teleport.identity`. */
   readonly configKey: string;
@@ -76,22 +66,9 @@ export class IdentityError extends Error {
 export type KeyAlgorithm = "rsa" | "ecdsa";
 
 /** The fields of {@linkcode TeleportCredentials}, as the loader fills them in. */
-export interface TeleportCredentialsInit {
-  readonly files: CredentialFiles;
-  readonly username: string;
-  readonly roles: readonly string[];
-  readonly clusterName: string | undefined;
-  readonly notBefore: Date;
-  readonly notAfter: Date;
-  readonly fingerprint: string;
-  readonly keyAlgorithm: KeyAlgorithm;
-  readonly certificatePem: Buffer;
-  readonly rootCasPem: Buffer;
-  readonly caCount: number;
-  readonly sshCertificate: string | undefined;
-  readonly warnings: readonly string[];
-  readonly privateKeyPem: Buffer;
-}
+export type TeleportCredentialsInit = {
+  readonly [K in keyof TeleportCredentials]: TeleportCredentials[K];
+};
 
 /**
  * Validated credentials for the Auth Service. The private key is held privately and exposed
@@ -238,70 +215,6 @@ function fail(
     { path: ref.path, configKey: ref.configKey },
     { cause },
   );
-}
-
-/**
- * Picks the credential files from the `[teleport]` config: `identity`, or all three of
- * `client_key`, `client_crt` and `root_cas`. Throws {@linkcode IdentityError} (reason
- * `config`) when neither, both, or only part of the triple is set.
- */
-export function credentialFilesFromConfig(
-  config: Pick<TeleportConfig, "identity" | "clientKey" | "clientCrt" | "rootCas">,
-): CredentialFiles {
-  const triple = [
-    ["teleport.client_key", config.clientKey],
-    ["teleport.client_crt", config.clientCrt],
-    ["teleport.root_cas", config.rootCas],
-  ] as const;
-  const set = triple.filter(([, value]) => value !== undefined && value !== "");
-  const hasIdentity = config.identity !== undefined && config.identity !== "";
-  const configError = (message: string, configKey = "teleport.identity") =>
-    new IdentityError("config", message, { configKey });
-  if (hasIdentity && set.length > 0) {
-    throw configError(
-      `teleport.identity and ${set.map(([key]) => key).join(", ")} are both set: keep ` +
-        "teleport.identity (tctl auth sign --format=file or tbot) or the client_key, client_crt " +
-        "and root_cas triple (--format=tls), not both.",
-    );
-  }
-  if (hasIdentity) return { kind: "identity_file", path: config.identity! };
-  if (set.length === 0) {
-    throw configError(
-      "No Teleport credentials are configured: set teleport.identity to an identity file " +
-        "(tctl auth sign --format=file, or tbot's identity output), or set teleport.client_key, " +
-        "teleport.client_crt and teleport.root_cas (tctl auth sign --format=tls).",
-    );
-  }
-  if (set.length < triple.length) {
-    const missing = triple.filter((entry) => !set.includes(entry)).map(([key]) => key);
-    throw configError(
-      `${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} missing: ` +
-        "teleport.client_key, teleport.client_crt and teleport.root_cas must be set together " +
-        "(the .key, .crt and .cas files of tctl auth sign --format=tls).",
-      missing[0],
-    );
-  }
-  return {
-    kind: "tls_files",
-    keyPath: config.clientKey!,
-    certPath: config.clientCrt!,
-    casPath: config.rootCas!,
-  };
-}
-
-const DURATION_UNITS = [["d", 86400], ["h", 3600], ["m", 60], ["s", 1]] as const;
-
-/** A short human duration with at most two units: `3d 4h`, `2h`, `4m 10s`, `12s`. */
-export function formatDuration(ms: number): string {
-  const total = Math.round(Math.abs(ms) / 1000);
-  const first = DURATION_UNITS.findIndex(([, size]) => total >= size);
-  if (first === -1) return "0s";
-  const [unit, size] = DURATION_UNITS[first];
-  const parts = [`${Math.floor(total / size)}${unit}`];
-  const next = DURATION_UNITS[first + 1];
-  const remainder = next === undefined ? 0 : Math.floor((total % size) / next[1]);
-  if (next !== undefined && remainder > 0) parts.push(`${remainder}${next[0]}`);
-  return parts.join(" ");
 }
 
 /** Reads one credential file as text, or fails with what is wrong with it. */

@@ -12,13 +12,9 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import {
-  type CredentialFiles,
-  formatDuration,
-  IdentityError,
-  loadCredentials,
-  type TeleportCredentials,
-} from "./identity.ts";
+import type { CredentialFiles } from "./types.ts";
+import { formatDuration } from "../util/duration.ts";
+import { IdentityError, loadCredentials, type TeleportCredentials } from "./identity.ts";
 
 const log = getLogger(["teleport-pagerduty", "identity"]);
 

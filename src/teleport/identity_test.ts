@@ -13,9 +13,8 @@ import {
   identityFileText,
   writeTlsTriple,
 } from "../fakes/pki.ts";
+import type { CredentialFiles } from "./types.ts";
 import {
-  credentialFilesFromConfig,
-  formatDuration,
   IdentityError,
   type IdentityErrorReason,
   loadCredentials,
@@ -30,6 +29,32 @@ const good = await pki.issueClientIdentity({ user: "pagerduty-plugin", roles: ["
 async function tempDir(): Promise<{ dir: string; [Symbol.asyncDispose](): Promise<void> }> {
   const dir = await Deno.makeTempDir({ prefix: "identity_test_" });
   return { dir, [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }) };
+}
+
+/** A fresh ECDSA key and a certificate for `subject` signed by the cluster's User CA, as PEM. */
+async function userCaSigned(
+  serialNumber: string,
+  subject: string,
+): Promise<{ keyPem: string; certPem: string }> {
+  const keys = await crypto.subtle.generateKey(
+    { name: "ECDSA", namedCurve: "P-256" },
+    true,
+    ["sign", "verify"],
+  );
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber,
+    subject,
+    issuer: pki.userCa.certificate.subjectName,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + HOUR),
+    publicKey: keys.publicKey,
+    signingKey: pki.userCa.keys.privateKey,
+    signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
+  });
+  const keyDer = Buffer.from(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
+  const keyPem = `-----BEGIN PRIVATE KEY-----\n${keyDer.toString("base64")}\n` +
+    "-----END PRIVATE KEY-----\n";
+  return { keyPem, certPem: cert.toString("pem") };
 }
 
 async function writeFile(dir: string, name: string, text: string | Uint8Array): Promise<string> {
@@ -159,12 +184,7 @@ Deno.test("loads the --format=tls triple", async () => {
   await using tmp = await tempDir();
   const paths = await writeTlsTriple(tmp.dir, good);
   await Deno.chmod(paths.keyPath, 0o600);
-  const files = credentialFilesFromConfig({
-    clientKey: paths.keyPath,
-    clientCrt: paths.certPath,
-    rootCas: paths.casPath,
-  });
-  assert.deepEqual(files, { kind: "tls_files", ...paths });
+  const files: CredentialFiles = { kind: "tls_files", ...paths };
   const creds = await loadCredentials(files);
   assert.equal(creds.username, "pagerduty-plugin");
   assert.equal(creds.clusterName, "example.com");
@@ -186,28 +206,9 @@ Deno.test("several Host CAs (a CA rotation) are all kept, in order", async () =>
 
 Deno.test("without the TeleportCluster attribute the cluster comes from @cert-authority", async () => {
   await using tmp = await tempDir();
-  const keys = await crypto.subtle.generateKey(
-    { name: "ECDSA", namedCurve: "P-256" },
-    true,
-    ["sign", "verify"],
-  );
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: "0102",
-    subject: "CN=old-plugin, O=access-plugin",
-    issuer: pki.userCa.certificate.subjectName,
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter: new Date(Date.now() + HOUR),
-    publicKey: keys.publicKey,
-    signingKey: pki.userCa.keys.privateKey,
-    signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
-  });
-  const keyDer = Buffer.from(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
   const identity: ClientIdentity = {
     ...good,
-    keyPem: `-----BEGIN PRIVATE KEY-----\n${
-      keyDer.toString("base64")
-    }\n-----END PRIVATE KEY-----\n`,
-    certPem: cert.toString("pem"),
+    ...await userCaSigned("0102", "CN=old-plugin, O=access-plugin"),
     sshCaLines: ["@cert-authority leaf.example.org,*.leaf.example.org ecdsa-sha2-nistp256 AAAA"],
   };
   const path = await writeFile(tmp.dir, "identity", identityFileText(identity));
@@ -318,7 +319,7 @@ Deno.test({
 Deno.test("an identity file outside the granted read permissions: one clear error", async () => {
   await using tmp = await tempDir();
   const path = await writeFile(tmp.dir, "identity", identityFileText(good));
-  const worker = new Worker(new URL("./identity_test_worker.ts", import.meta.url), {
+  const worker = new Worker(new URL("../testing/teleport_identity_worker.ts", import.meta.url), {
     type: "module",
     deno: { permissions: { read: false, env: false, net: false, write: false, run: false } },
   });
@@ -489,28 +490,10 @@ Deno.test("a certificate block that is not X.509 or has no user name is rejected
     fix: RESIGN,
   });
   // Teleport always puts the user in the CN; a leaf without one is some other certificate.
-  const keys = await crypto.subtle.generateKey(
-    { name: "ECDSA", namedCurve: "P-256" },
-    true,
-    ["sign", "verify"],
-  );
-  const noCn = await x509.X509CertificateGenerator.create({
-    serialNumber: "03",
-    subject: "O=access-plugin",
-    issuer: pki.userCa.certificate.subjectName,
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter: new Date(Date.now() + HOUR),
-    publicKey: keys.publicKey,
-    signingKey: pki.userCa.keys.privateKey,
-    signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
-  });
-  const keyDer = Buffer.from(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${keyDer.toString("base64")}\n` +
-    "-----END PRIVATE KEY-----\n";
   const path = await writeFile(
     tmp.dir,
     "no-cn",
-    identityFileText({ ...good, keyPem, certPem: noCn.toString("pem") }),
+    identityFileText({ ...good, ...await userCaSigned("03", "O=access-plugin") }),
   );
   await assertIdentityError(loadCredentials({ kind: "identity_file", path }), {
     reason: "bad_certificate",
@@ -652,52 +635,4 @@ Deno.test("the TLS triple: each file's problem names that file and its key", asy
     says: /has no PEM private key/,
     fix: RESIGN_TLS,
   });
-});
-
-Deno.test("credentialFilesFromConfig wants identity, or all of the triple, never both", () => {
-  assert.deepEqual(credentialFilesFromConfig({ identity: "/var/lib/id" }), {
-    kind: "identity_file",
-    path: "/var/lib/id",
-  });
-  const cases: Array<[Parameters<typeof credentialFilesFromConfig>[0], string, RegExp]> = [
-    [{}, "teleport.identity", /No Teleport credentials are configured: set teleport\.identity/],
-    [{ identity: "", clientKey: "" }, "teleport.identity", /No Teleport credentials/],
-    [
-      { identity: "/id", clientCrt: "/a.crt" },
-      "teleport.identity",
-      /teleport\.identity and teleport\.client_crt are both set: keep/,
-    ],
-    [
-      { clientKey: "/a.key", clientCrt: "/a.crt" },
-      "teleport.root_cas",
-      /teleport\.root_cas is missing: .* must be set together/,
-    ],
-    [
-      { rootCas: "/a.cas" },
-      "teleport.client_key",
-      /teleport\.client_key and teleport\.client_crt are missing/,
-    ],
-  ];
-  for (const [config, configKey, message] of cases) {
-    assert.throws(() => credentialFilesFromConfig(config), (error) => {
-      assert.ok(error instanceof IdentityError);
-      assert.equal(error.reason, "config");
-      assert.equal(error.configKey, configKey);
-      assert.equal(error.path, undefined);
-      assert.match(error.message, message);
-      assert.match(error.message, /\.$/);
-      return true;
-    });
-  }
-});
-
-Deno.test("formatDuration shows the two largest units", () => {
-  assert.equal(formatDuration(0), "0s");
-  assert.equal(formatDuration(999), "1s");
-  assert.equal(formatDuration(59_000), "59s");
-  assert.equal(formatDuration(61_000), "1m 1s");
-  assert.equal(formatDuration(HOUR), "1h");
-  assert.equal(formatDuration(HOUR + 5 * 60_000 + 7_000), "1h 5m");
-  assert.equal(formatDuration(26 * HOUR), "1d 2h");
-  assert.equal(formatDuration(-90_000), "1m 30s");
 });

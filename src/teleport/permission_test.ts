@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { writeIdentityFile } from "../fakes/pki.ts";
-import { PLUGIN_USER, startHarness } from "./testing/harness.ts";
+import { PLUGIN_USER, startHarness } from "../testing/teleport_harness.ts";
 
-const script = fileURLToPath(new URL("./testing/ping_main.ts", import.meta.url));
+const script = fileURLToPath(new URL("../testing/teleport_ping_main.ts", import.meta.url));
 
 async function ping(args: { net: string; addr: string; identity: string }) {
   const command = new Deno.Command(Deno.execPath(), {

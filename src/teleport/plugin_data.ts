@@ -7,7 +7,8 @@
  * @module
  */
 
-import { DecorrelatedBackoff, sleep } from "./backoff.ts";
+import { sleep } from "../util/sleep.ts";
+import { DecorrelatedBackoff } from "./backoff.ts";
 import { type AuthClient, type PluginDataMap, TeleportError } from "./types.ts";
 
 /** The two calls the helper makes. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { casArguments, modifyPluginData } from "./plugin_data.ts";
 import { TeleportError } from "./types.ts";
-import { startHarness } from "./testing/harness.ts";
+import { startHarness } from "../testing/teleport_harness.ts";
 
 Deno.test("casArguments expects exactly what was read and blanks removed keys", () => {
   assert.deepEqual(casArguments(undefined, { a: "1" }), { set: { a: "1" }, expect: { a: "" } });

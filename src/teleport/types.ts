@@ -5,6 +5,16 @@
  * @module
  */
 
+/** Where the plugin's credentials are: an identity file, or the `--format=tls` triple. */
+export type CredentialFiles =
+  | { readonly kind: "identity_file"; readonly path: string }
+  | {
+    readonly kind: "tls_files";
+    readonly keyPath: string;
+    readonly certPath: string;
+    readonly casPath: string;
+  };
+
 /** The state of an access request, named as Teleport names it. */
 export type RequestState = "NONE" | "PENDING" | "APPROVED" | "DENIED" | "PROMOTED";
 
@@ -59,6 +69,15 @@ export interface AccessRequest {
   /** Title of the access list the request was promoted to, when PROMOTED. */
   readonly promotedAccessListTitle: string;
 }
+
+/** The resource kinds the plugin watches (the Go access plugins' Watch request). */
+export const WATCHED_KINDS = ["access_request", "access_monitoring_rule"] as const;
+
+/** A resource kind the plugin watches. */
+export type WatchedKind = (typeof WATCHED_KINDS)[number];
+
+/** What a watch event does to its resource. */
+export const EVENT_TYPES = ["put", "delete"] as const;
 
 /** A change to an access request seen on the watch stream or found by a resync. */
 export type AccessRequestEvent =

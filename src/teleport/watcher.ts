@@ -23,7 +23,8 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import { DecorrelatedBackoff, sleep } from "./backoff.ts";
+import { sleep } from "../util/sleep.ts";
+import { DecorrelatedBackoff } from "./backoff.ts";
 import { PLUGIN_WATCH, type WatchStream } from "./client.ts";
 import { accessMonitoringRuleOf, accessRequestOf } from "./convert.ts";
 import { type Event, Operation } from "./gen/teleport/legacy/client/proto/event_pb.ts";

@@ -4,7 +4,7 @@ import * as net from "node:net";
 import { TeleportClient } from "./client.ts";
 import { type EventSource, type ReadyInfo, Watcher, type WatcherOptions } from "./watcher.ts";
 import type { AccessMonitoringRuleEvent, AccessRequestEvent, TeleportError } from "./types.ts";
-import { type Harness, PLUGIN_USER, startHarness } from "./testing/harness.ts";
+import { type Harness, PLUGIN_USER, startHarness } from "../testing/teleport_harness.ts";
 
 /** Everything a watcher delivered, with a way to wait for a condition on it. */
 class Recorder {

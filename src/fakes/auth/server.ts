@@ -55,8 +55,11 @@ import {
   systemClock,
   userView,
 } from "./store.ts";
+import { Waiters, type WaitOptions } from "../waiters.ts";
 import { type Watcher, WatchHub } from "./watch.ts";
 import { accessRequestBytes, listAccessRequestsResponseBytes } from "./wire.ts";
+
+export type { WaitOptions } from "../waiters.ts";
 
 /** Options for {@linkcode FakeAuthServer.start}. */
 export interface FakeAuthOptions {
@@ -94,14 +97,6 @@ export interface HumanReview {
   readonly reason?: string;
 }
 
-/** Options for {@linkcode FakeAuthServer.waitFor}. */
-export interface WaitOptions {
-  /** Give up after this long; default 5000 ms. */
-  readonly timeoutMs?: number;
-  /** Names the condition in the timeout error. */
-  readonly description?: string;
-}
-
 const METHODS: readonly FakeAuthMethod[] = [
   "Ping",
   "WatchEvents",
@@ -122,11 +117,6 @@ const METHODS: readonly FakeAuthMethod[] = [
 interface PendingDelay {
   readonly timer: ReturnType<typeof setTimeout>;
   readonly reject: (error: AuthError) => void;
-}
-
-interface Waiter {
-  readonly predicate: () => boolean;
-  readonly resolve: () => void;
 }
 
 /** The part of a grpc-js server call that identifies the peer. */
@@ -156,7 +146,7 @@ export class FakeAuthServer {
   readonly #sweepMs: number;
   readonly #calls = new Map<FakeAuthMethod, number>(METHODS.map((m) => [m, 0]));
   readonly #delays = new Set<PendingDelay>();
-  readonly #waiters = new Set<Waiter>();
+  readonly #waiters = new Waiters("the fake Auth server", "on the fake Auth server");
   #server: grpc.Server | undefined;
   #listener: net.Server | undefined;
   readonly #sockets = new Set<net.Socket>();
@@ -182,7 +172,7 @@ export class FakeAuthServer {
     this.#lockRpc = new LockRpc(this.store);
     this.store.onEvent((event) => {
       this.#hub.publish(event);
-      this.#changed();
+      this.#waiters.changed();
     });
   }
 
@@ -360,7 +350,7 @@ export class FakeAuthServer {
       deleteAt: expires,
       createdBy: lock.createdBy ?? "admin",
     });
-    this.#changed();
+    this.#waiters.changed();
     return lockView(stored);
   }
 
@@ -385,37 +375,8 @@ export class FakeAuthServer {
    * Resolves once `predicate` holds. It is checked now and after every state change, RPC and
    * watch stream change; rejects after `timeoutMs`.
    */
-  waitFor(predicate: () => boolean, options: WaitOptions = {}): Promise<void> {
-    if (predicate()) return Promise.resolve();
-    const timeoutMs = options.timeoutMs ?? 5000;
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        predicate,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(waiter);
-        reject(
-          new Error(
-            `Timed out after ${timeoutMs} ms waiting for ${
-              options.description ?? "a condition"
-            } on the fake Auth server.`,
-          ),
-        );
-      }, timeoutMs);
-      this.#waiters.add(waiter);
-    });
-  }
-
-  #changed(): void {
-    for (const waiter of this.#waiters) {
-      if (!waiter.predicate()) continue;
-      this.#waiters.delete(waiter);
-      waiter.resolve();
-    }
+  async waitFor(predicate: () => boolean, options: WaitOptions = {}): Promise<void> {
+    await this.#waiters.waitFor(predicate, options);
   }
 
   // ---- faults ----
@@ -423,14 +384,14 @@ export class FakeAuthServer {
   /** Ends every watch stream with UNAVAILABLE, as a dropped connection would; returns how many. */
   dropWatchStreams(message = "connection to the Auth Service was lost"): number {
     const n = this.#hub.endAll(grpc.status.UNAVAILABLE, message);
-    this.#changed();
+    this.#waiters.changed();
     return n;
   }
 
   /** Ends every watch stream with UNKNOWN "event fanout system reset"; returns how many. */
   resetFanout(): number {
     const n = this.#hub.endAll(grpc.status.UNKNOWN, "event fanout system reset");
-    this.#changed();
+    this.#waiters.changed();
     return n;
   }
 
@@ -486,7 +447,7 @@ export class FakeAuthServer {
     this.#sockets.clear();
     await new Promise((resolve) => listener.close(resolve));
     server.forceShutdown();
-    this.#changed();
+    this.#waiters.changed();
   }
 
   /** Starts serving again on the same port, with the same state. */
@@ -542,7 +503,7 @@ export class FakeAuthServer {
     call: PeerCall,
   ): Promise<CallContext> {
     this.#calls.set(method, this.callCount(method) + 1);
-    this.#changed();
+    this.#waiters.changed();
     await this.#delay();
     const failure = this.#faults.take(method);
     if (failure) throw new AuthError(failure.code, failure.message);
@@ -561,7 +522,7 @@ export class FakeAuthServer {
       this.#admit(method, call)
         .then((ctx) => serve(ctx, call.request))
         .then((response) => callback(null, response), (error) => callback(statusOf(error)))
-        .finally(() => this.#changed());
+        .finally(() => this.#waiters.changed());
     };
   }
 
@@ -576,7 +537,7 @@ export class FakeAuthServer {
           call.end();
         })
         .catch((error) => call.emit("error", statusOf(error)))
-        .finally(() => this.#changed());
+        .finally(() => this.#waiters.changed());
     };
   }
 
@@ -599,13 +560,13 @@ export class FakeAuthServer {
           const forget = () => {
             open = false;
             this.#hub.remove(watcher);
-            this.#changed();
+            this.#waiters.changed();
           };
           call.on("cancelled", forget);
           call.on("close", forget);
         })
         .catch((error) => call.emit("error", statusOf(error)))
-        .finally(() => this.#changed());
+        .finally(() => this.#waiters.changed());
     };
   }
 

@@ -7,8 +7,8 @@ import { Operation } from "../../teleport/gen/teleport/legacy/client/proto/event
 import { RequestState } from "../../teleport/gen/teleport/legacy/types/types_pb.ts";
 import { UsersService } from "../../teleport/gen/teleport/users/v1/users_service_pb.ts";
 import { serverStreamCall } from "../../teleport/grpc_service.ts";
-import { connectRawClient } from "./raw_client.ts";
-import { call, connected, watch } from "./test_support.ts";
+import { connectRawClient } from "../../testing/fake_auth_client.ts";
+import { call, connected, watch } from "../../testing/fake_auth_harness.ts";
 import { GO_ZERO_TIME_SECONDS } from "./wire.ts";
 
 const A = AuthService.method;

@@ -23,6 +23,7 @@ export type {
   IncidentRecord,
   IncidentStatusValue,
   NoteRecord,
+  OnCallInput,
   OnCallRecord,
   PriorityRecord,
   ScheduleRecord,

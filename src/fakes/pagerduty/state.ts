@@ -161,6 +161,18 @@ export interface AccountEvent {
   readonly at: Date;
 }
 
+/** What putting a user on call needs; level 1, permanent and without a schedule by default. */
+export interface OnCallInput {
+  readonly userId: string;
+  readonly escalationPolicyId: string;
+  readonly level?: number;
+  readonly scheduleId?: string;
+  readonly start?: Date;
+  readonly end?: Date;
+  /** Sent as `end` instead of `end`'s ISO form: an odd value, to test tolerant readers. */
+  readonly endText?: string;
+}
+
 /** What creating an incident needs (already validated against the schema). */
 export interface CreateIncidentInput {
   readonly title: string;
@@ -390,15 +402,7 @@ export class Account {
   }
 
   /** Adds an on-call entry. */
-  putOnCall(input: {
-    userId: string;
-    escalationPolicyId: string;
-    level?: number;
-    scheduleId?: string;
-    start?: Date;
-    end?: Date;
-    endText?: string;
-  }): OnCallRecord {
+  putOnCall(input: OnCallInput): OnCallRecord {
     this.requireUser(input.userId);
     this.requirePolicy(input.escalationPolicyId);
     if (input.scheduleId !== undefined && !this.#schedules.has(input.scheduleId)) {

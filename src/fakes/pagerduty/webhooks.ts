@@ -7,6 +7,8 @@
  * @module
  */
 
+import { sleep } from "../../util/sleep.ts";
+
 /** The V3 webhook envelope. */
 export interface WebhookEvent {
   readonly event: {
@@ -171,19 +173,6 @@ export async function signatureHeader(secrets: readonly string[], body: string):
 
 function retryable(status: number): boolean {
   return status === 429 || status >= 500;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done);
-  });
 }
 
 /** One POST of `body` with a response deadline; never throws (no answer is status 0). */

@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import FakeTimers from "@sinonjs/fake-timers";
 import { FakePagerDuty, type FakePagerDutyOptions } from "../fakes/pagerduty/mod.ts";
-import type { Clock } from "./clock.ts";
-import { PagerDutyClient, type PagerDutyClientOptions } from "./client.ts";
+import type { Clock } from "../pagerduty/clock.ts";
+import { PagerDutyClient, type PagerDutyClientOptions } from "../pagerduty/client.ts";
 
 /** A fake clock (not installed globally) and its {@link Clock} view for the client. */
 export interface FakeClock {

@@ -6,11 +6,15 @@
  * @module
  */
 
-import { FakeAuthServer } from "../../fakes/auth/server.ts";
-import type { Permissions } from "../../fakes/auth/rbac.ts";
-import { type ClientIdentity, writeIdentityFile } from "../../fakes/pki.ts";
-import { type CredentialsSource, TeleportClient, type TeleportClientOptions } from "../client.ts";
-import { loadCredentials, type TeleportCredentials } from "../identity.ts";
+import { FakeAuthServer } from "../fakes/auth/server.ts";
+import type { Permissions } from "../fakes/auth/rbac.ts";
+import { type ClientIdentity, writeIdentityFile } from "../fakes/pki.ts";
+import {
+  type CredentialsSource,
+  TeleportClient,
+  type TeleportClientOptions,
+} from "../teleport/client.ts";
+import { loadCredentials, type TeleportCredentials } from "../teleport/identity.ts";
 
 /** The plugin's Teleport user in the tests. */
 export const PLUGIN_USER = "pagerduty-plugin";
@@ -88,6 +92,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       async [Symbol.asyncDispose]() {
         client.close();
         await auth.stop();
+        await client.closed();
         await Deno.remove(dir, { recursive: true });
       },
     };

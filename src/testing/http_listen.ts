@@ -5,10 +5,10 @@
  * @module
  */
 
-import { HttpServerError } from "../errors.ts";
-import { Health } from "../health.ts";
-import { Metrics } from "../metrics.ts";
-import { startHttpServer } from "../server.ts";
+import { HttpServerError } from "../http/errors.ts";
+import { Health } from "../http/health.ts";
+import { Metrics } from "../http/metrics.ts";
+import { startHttpServer } from "../http/server.ts";
 
 /** Where the listener bound, or the error it failed with. */
 export type ListenResult =

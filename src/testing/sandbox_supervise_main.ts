@@ -1,13 +1,13 @@
 /**
  * Runs the supervisor the way `start` does, with the stub service worker, so a test can send
- * real signals to a real process. Usage: `supervise_fixture.ts <stop|ignore-stop|fail> [graceMs]`.
+ * real signals to a real process. Usage: `sandbox_supervise_main.ts <stop|ignore-stop|fail> [graceMs]`.
  *
  * @module
  */
 
-import { reportOutcome } from "../../cli/start.ts";
-import { STDIO } from "../../cli/io.ts";
-import { superviseService } from "../supervisor.ts";
+import { reportOutcome } from "../cli/start.ts";
+import { STDIO } from "../cli/io.ts";
+import { superviseService } from "../sandbox/supervisor.ts";
 
 const [behaviour, graceText] = Deno.args;
 const graceMs = Number(graceText ?? 15_000);
@@ -19,7 +19,7 @@ const outcome = await superviseService({
     debug: false,
   },
   permissions: { net: [], read: [], write: [] },
-  module: new URL("./stub_service_worker.ts", import.meta.url),
+  module: new URL("./sandbox_stub_service_worker.ts", import.meta.url),
   graceMs,
   onSignal: (signal, phase) => {
     const state = (name: "net" | "write" | "read") => Deno.permissions.querySync({ name }).state;

@@ -11,13 +11,13 @@ import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/prot
 import {
   AuthService,
   type WatchSchema,
-} from "../../teleport/gen/teleport/legacy/client/proto/authservice_pb.ts";
-import type { Event } from "../../teleport/gen/teleport/legacy/client/proto/event_pb.ts";
-import { serverStreamCall, unaryCall, type UnaryMethod } from "../../teleport/grpc_service.ts";
-import type { ClientIdentity } from "../pki.ts";
-import { connectRawClient } from "./raw_client.ts";
-import type { Permissions } from "./rbac.ts";
-import { type FakeAuthOptions, FakeAuthServer } from "./server.ts";
+} from "../teleport/gen/teleport/legacy/client/proto/authservice_pb.ts";
+import type { Event } from "../teleport/gen/teleport/legacy/client/proto/event_pb.ts";
+import { serverStreamCall, unaryCall, type UnaryMethod } from "../teleport/grpc_service.ts";
+import type { ClientIdentity } from "../fakes/pki.ts";
+import { connectRawClient } from "./fake_auth_client.ts";
+import type { Permissions } from "../fakes/auth/rbac.ts";
+import { type FakeAuthOptions, FakeAuthServer } from "../fakes/auth/server.ts";
 
 /** Calls a unary method with a 5 s deadline. */
 export function call<I extends DescMessage, O extends DescMessage>(

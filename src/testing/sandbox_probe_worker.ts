@@ -6,8 +6,8 @@
  * @module
  */
 
-import "../ignore_env.ts";
-import { serveTask } from "../task.ts";
+import "../sandbox/ignore_env.ts";
+import { serveTask } from "../sandbox/task.ts";
 
 /** One thing to try. */
 export type Probe =

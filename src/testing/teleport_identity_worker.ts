@@ -5,7 +5,7 @@
  * @module
  */
 
-import { IdentityError, loadCredentials } from "./identity.ts";
+import { IdentityError, loadCredentials } from "../teleport/identity.ts";
 
 const scope = self as unknown as Worker;
 

@@ -6,9 +6,9 @@
  * @module
  */
 
-import "../ignore_env.ts";
-import type { ServiceInput } from "../service_input.ts";
-import { serveTask } from "../task.ts";
+import "../sandbox/ignore_env.ts";
+import type { ServiceInput } from "../sandbox/service_input.ts";
+import { serveTask } from "../sandbox/task.ts";
 
 /** The stub's script rides in the (otherwise unused) config path. */
 export type StubBehaviour = "stop" | "ignore-stop" | "fail";

@@ -5,10 +5,10 @@
  * @module
  */
 
-import { runArgs, SUPERVISOR_FLAGS } from "../../sandbox/flags.ts";
+import { runArgs, SUPERVISOR_FLAGS } from "../sandbox/flags.ts";
 
 /** The repository root, so paths like `main.ts` resolve whatever the test's cwd. */
-export const REPO_ROOT = new URL("../../../", import.meta.url).pathname;
+export const REPO_ROOT = new URL("../../", import.meta.url).pathname;
 
 /** What a finished process left behind. */
 export interface Finished {

@@ -8,7 +8,7 @@
 
 import { Buffer } from "node:buffer";
 import * as grpc from "@grpc/grpc-js";
-import { type ClientIdentity, TELEPORT_API_DOMAIN } from "../pki.ts";
+import { type ClientIdentity, TELEPORT_API_DOMAIN } from "../fakes/pki.ts";
 
 /** Channel credentials for `identity`: its key and certificate, trusting its Host CAs. */
 export function identityCredentials(identity: ClientIdentity): grpc.ChannelCredentials {

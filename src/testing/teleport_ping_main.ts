@@ -3,13 +3,13 @@
  * message on stderr with exit code 1. The permission test runs it with only
  * `--allow-net=<host>:<port>` to prove the client needs no wider network permission.
  *
- * Usage: `deno run --ignore-env --allow-read=<file> --allow-net=<host:port> ping_main.ts <addr> <identity file>`
+ * Usage: `deno run --ignore-env --allow-read=<file> --allow-net=<host:port> teleport_ping_main.ts <addr> <identity file>`
  *
  * @module
  */
 
-import { fixedCredentials, TeleportClient } from "../client.ts";
-import { loadCredentials } from "../identity.ts";
+import { fixedCredentials, TeleportClient } from "../teleport/client.ts";
+import { loadCredentials } from "../teleport/identity.ts";
 
 const [addr, identityPath] = Deno.args;
 const credentials = await loadCredentials({ kind: "identity_file", path: identityPath });

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { Metrics } from "../metrics.ts";
-import { listenOnce, type ListenResult } from "./listen_once.ts";
+import { Metrics } from "../http/metrics.ts";
+import { listenOnce, type ListenResult } from "./http_listen.ts";
 
 /** What the worker posts back to its parent. */
 export interface PermissionWorkerResult {
