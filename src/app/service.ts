@@ -17,6 +17,7 @@ import { PagerDutyClient } from "../pagerduty/client.ts";
 import { PagerDutyError } from "../pagerduty/types.ts";
 import { TeleportClient } from "../teleport/client.ts";
 import { credentialFilesFromConfig } from "../config/credentials.ts";
+import { sleep } from "../util/sleep.ts";
 import { IdentitySource } from "../teleport/identity_source.ts";
 import type { ClusterInfo } from "../teleport/types.ts";
 import { Watcher, type WatcherStatus } from "../teleport/watcher.ts";
@@ -26,6 +27,9 @@ const log = getLogger(["teleport-pagerduty", "service"]);
 
 /** Pause between the last stream ending and closing the Teleport channel; see the cleanup. */
 const GOAWAY_SETTLE_MS = 100;
+
+/** How long a stop waits for the Teleport connections to close before going on. */
+const CLOSE_SETTLE_MS = 2_000;
 
 /** How long a graceful stop waits for running work before abandoning it. */
 export const SHUTDOWN_GRACE_MS = 15_000;
@@ -120,8 +124,12 @@ async function start(
     // (find_stream_on_goaway_func); let the cancelled watch stream settle first.
     await new Promise((resolve) => setTimeout(resolve, GOAWAY_SETTLE_MS));
     auth.close();
-    // grpc-js clears its keepalive timer only when the socket has closed.
-    await auth.closed();
+    // grpc-js clears its keepalive timer only once the socket has closed; wait for that, briefly.
+    const settled = new AbortController();
+    await Promise.race([
+      auth.closed().finally(() => settled.abort()),
+      sleep(CLOSE_SETTLE_MS, settled.signal),
+    ]);
   });
   const cluster = await auth.ping();
   log.info("Connected to Teleport cluster {cluster} (version {version}) as {user}", {
