@@ -5,11 +5,20 @@
  * @module
  */
 
+import type { LockReason } from "./access_end_messages.ts";
 import type { RefusalReason } from "./auto_approval.ts";
 import type { Resolution } from "./plugin_data.ts";
 
-/** Outcome of one auto-approval check. */
-export type AutoApprovalOutcome = "approved" | "already_reviewed" | RefusalReason | "error";
+/**
+ * Outcome of one auto-approval check; `shift_over` when the shift that qualified has already
+ * ended by this host's clock (with `end_with_shift`).
+ */
+export type AutoApprovalOutcome =
+  | "approved"
+  | "already_reviewed"
+  | RefusalReason
+  | "shift_over"
+  | "error";
 
 /** Why a note was added. */
 export type NoteReason = "review" | "resolution" | "notice";
@@ -26,6 +35,8 @@ export interface LifecycleObserver {
   autoApproval(outcome: AutoApprovalOutcome): void;
   /** Work for a request failed at a stage and will be retried. */
   handlerError(stage: string): void;
+  /** A lock ending a request's access early was written. */
+  accessLocked(reason: LockReason): void;
 }
 
 /** An observer that ignores everything. */
@@ -35,4 +46,5 @@ export const NO_OBSERVER: LifecycleObserver = {
   incidentResolved() {},
   autoApproval() {},
   handlerError() {},
+  accessLocked() {},
 };

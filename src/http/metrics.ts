@@ -47,7 +47,11 @@ export type AutoApprovalOutcome =
   | "not_on_call"
   | "filtered_level"
   | "filtered_schedule"
+  | "shift_over"
   | "error";
+
+/** Why a request's access was ended early with a lock (`src/app/access_end_messages.ts`). */
+export type LockReason = "shift_ended" | "incident_resolved" | "incident_gone";
 
 /**
  * The outcome of one PagerDuty HTTP request: the response status code, or why no response
@@ -101,8 +105,10 @@ const AUTO_APPROVAL_OUTCOMES: readonly AutoApprovalOutcome[] = [
   "not_on_call",
   "filtered_level",
   "filtered_schedule",
+  "shift_over",
   "error",
 ];
+const LOCK_REASONS: readonly LockReason[] = ["shift_ended", "incident_resolved", "incident_gone"];
 
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 
@@ -142,6 +148,7 @@ export class Metrics {
   readonly #incidentNotes: Counter<"reason">;
   readonly #incidentsResolved: Counter<"resolution">;
   readonly #autoApprovals: Counter<"outcome">;
+  readonly #locks: Counter<"reason">;
   readonly #pagerDutyRequests: Counter<"operation" | "status">;
   readonly #pagerDutyRetries: Counter<"operation" | "reason">;
   readonly #rateLimitWait: Counter;
@@ -183,6 +190,12 @@ export class Metrics {
       name: `${METRIC_PREFIX}auto_approvals_total`,
       help: "Auto-approval attempts, by outcome.",
       labelNames: ["outcome"],
+      registers,
+    });
+    this.#locks = new Counter({
+      name: `${METRIC_PREFIX}locks_total`,
+      help: "Teleport locks written to end a request's access early, by reason.",
+      labelNames: ["reason"],
       registers,
     });
     this.#pagerDutyRequests = new Counter({
@@ -247,6 +260,7 @@ export class Metrics {
     for (const reason of NOTE_REASONS) this.#incidentNotes.inc({ reason }, 0);
     for (const resolution of RESOLUTIONS) this.#incidentsResolved.inc({ resolution }, 0);
     for (const outcome of AUTO_APPROVAL_OUTCOMES) this.#autoApprovals.inc({ outcome }, 0);
+    for (const reason of LOCK_REASONS) this.#locks.inc({ reason }, 0);
 
     registerProcessMetrics(registers);
   }
@@ -274,6 +288,11 @@ export class Metrics {
   /** Counts one auto-approval attempt by its outcome. */
   autoApproval(outcome: AutoApprovalOutcome): void {
     this.#autoApprovals.inc({ outcome });
+  }
+
+  /** Counts one lock written to end a request's access early. */
+  accessLocked(reason: LockReason): void {
+    this.#locks.inc({ reason });
   }
 
   /**
