@@ -368,7 +368,7 @@ Deno.test("incident access: an assignee citing an open incident of a listed serv
   assert.equal(approved.state, "APPROVED");
   assert.equal(
     approved.reviews[0].reason,
-    `Access requested by user Alice (alice@example.com) who is assigned to PagerDuty incident #${incident.number} "Checkout DB latency" (https://memory.pagerduty.com/incidents/${incident.id}) in service Checkout; the access ends when the incident is resolved.`,
+    `Access requested by user Alice (alice@example.com) who is assigned to PagerDuty incident #${incident.number} "Checkout DB latency" (https://memory.pagerduty.com/incidents/${incident.id}) in service Checkout; the access ends when the incident is resolved`,
   );
   const plan = w.record(request.id).accessEnd;
   assert.deepEqual(plan.incident, {
@@ -403,7 +403,7 @@ Deno.test("incident access: an accepted responder is approved too; several citat
   );
   assert.match(
     reason,
-    /It is the first cited incident that qualifies: incident #\d+ "Payments down" is in service Payments, not in Checkout/,
+    /; it is the first cited incident that qualifies \(incident #\d+ "Payments down" is in service Payments, not in Checkout/,
   );
 });
 
