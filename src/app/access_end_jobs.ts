@@ -20,6 +20,9 @@ export const SHIFT_END_JOB = "shift_end";
 /** Kind (and ID: one per request) of the job that locks a request whose incident ended. */
 export const INCIDENT_LOCK_JOB = "lock";
 
+/** Titles kept in job data are cut: Teleport limits plugin data size. */
+const MAX_JOB_TITLE = 200;
+
 /** The shift-end check due at `due`; `shiftEnd` is the shift's known end, for the lock message. */
 export function shiftEndJob(due: Date, shiftEnd: Date | undefined): ScheduledJob {
   return {
@@ -59,7 +62,7 @@ export function incidentLockJob(
   if (incident !== undefined) {
     data.incident_id = incident.id;
     data.number = String(incident.number);
-    data.title = incident.title;
+    data.title = incident.title.slice(0, MAX_JOB_TITLE);
     if (incident.htmlUrl) data.url = incident.htmlUrl;
   }
   return { id: INCIDENT_LOCK_JOB, kind: INCIDENT_LOCK_JOB, dueAt: now, data };
