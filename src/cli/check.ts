@@ -6,7 +6,6 @@
  * @module
  */
 
-import { needsLocks } from "../config/access_end.ts";
 import { credentialsProblem } from "../config/credentials.ts";
 import { ConfigError } from "../config/errors.ts";
 import { configToMessage } from "../config/transfer.ts";
@@ -71,8 +70,6 @@ export async function runChecks(path: string): Promise<CheckItem[]> {
         notifyServiceAnnotation: config.pagerduty.notifyServiceAnnotation,
         servicesAnnotation: config.pagerduty.servicesAnnotation,
         autoApproval: config.pagerduty.autoApproval.enabled,
-        incidentAccess: config.pagerduty.accessEnd.incidentAccess,
-        locks: needsLocks(config.pagerduty.accessEnd),
         probeRequestId: crypto.randomUUID(),
       },
     ).result;

@@ -14,10 +14,6 @@ export interface TeleportCheckInput {
   readonly notifyServiceAnnotation: string;
   readonly servicesAnnotation: string;
   readonly autoApproval: boolean;
-  /** Whether incident-linked approval is on, which also makes reviews required. */
-  readonly incidentAccess: boolean;
-  /** Whether access may end early, which makes the `lock` rules required. */
-  readonly locks: boolean;
   readonly probeRequestId: string;
 }
 

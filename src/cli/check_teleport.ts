@@ -7,7 +7,6 @@
  * @module
  */
 
-import { lockName } from "../app/locks.ts";
 import { type AuthClient, TeleportError } from "../teleport/types.ts";
 import type { CheckItem } from "./checklist.ts";
 
@@ -19,10 +18,6 @@ export interface TeleportCheckOptions {
   readonly servicesAnnotation: string;
   /** Whether auto-approval is on, which makes the review permission required. */
   readonly autoApproval: boolean;
-  /** Whether incident-linked approval is on, which makes the review permission required too. */
-  readonly incidentAccess: boolean;
-  /** Whether access may end early (a shift, an incident), which needs the `lock` rules. */
-  readonly locks: boolean;
   /** A request ID that certainly does not exist, for the side-effect-free write probes. */
   readonly probeRequestId: string;
 }
@@ -138,7 +133,6 @@ export async function checkTeleport(
   }
 
   items.push(await checkReviews(client, options));
-  if (options.locks) items.push(await checkLocks(client, options));
 
   const rulesTitle = "may read access monitoring rules";
   try {
@@ -168,7 +162,7 @@ export async function checkTeleport(
  */
 async function checkReviews(client: AuthClient, options: TeleportCheckOptions): Promise<CheckItem> {
   const title = "may submit reviews (for auto-approval)";
-  if (!options.autoApproval && !options.incidentAccess) {
+  if (!options.autoApproval) {
     return { status: "ok", title, detail: "not needed: pagerduty.auto_approval.enabled = false" };
   }
   try {
@@ -191,53 +185,7 @@ async function checkReviews(client: AuthClient, options: TeleportCheckOptions): 
       title,
       error,
       `give the plugin's role \`review_requests\` for the requestable roles (${ROLE_HINT}), ` +
-        "or set pagerduty.auto_approval.enabled = false" +
-        (options.incidentAccess ? " and pagerduty.incident_access.enabled = false" : ""),
+        "or set pagerduty.auto_approval.enabled = false",
     );
   }
-}
-
-const LOCK_FIX = "give the plugin's role `lock: [create, update, read]` " +
-  `(${ROLE_HINT}), or turn off pagerduty.auto_approval.end_with_shift and ` +
-  "pagerduty.incident_access.enabled";
-
-/**
- * Proves the `lock` rules without writing a lock: reads a lock that does not exist (`read`), then
- * writes one with no target. Teleport checks `create` and `update` before it validates the lock,
- * and refuses a lock without target (BadParameter), so that answer proves both and nothing is
- * written.
- */
-async function checkLocks(client: AuthClient, options: TeleportCheckOptions): Promise<CheckItem> {
-  const title = "may read and write locks (to end access early)";
-  const name = lockName(options.probeRequestId);
-  try {
-    await client.getLock(name);
-  } catch (error) {
-    return failure(title, error, LOCK_FIX);
-  }
-  try {
-    await client.upsertLock({
-      name,
-      message: "teleport-pagerduty check: a lock without target, which Teleport refuses",
-      target: { accessRequest: "" },
-      // Should a server ever accept it, it lapses within a minute.
-      expires: new Date(Date.now() + 60_000),
-    });
-  } catch (error) {
-    if (isKind(error, "invalid_argument")) {
-      return {
-        status: "ok",
-        title,
-        detail: "proved by reading a lock that does not exist and writing one Teleport refuses " +
-          "for having no target; nothing was written",
-      };
-    }
-    return failure(title, error, LOCK_FIX);
-  }
-  return {
-    status: "warn",
-    title,
-    detail: `Teleport accepted lock ${name} without a target (it expires within a minute; ` +
-      `\`tctl rm lock/${name}\` deletes it now)`,
-  };
 }
