@@ -103,11 +103,12 @@ export function incidentApprovalReason(
   const service = incident.serviceName ? ` in service ${incident.serviceName}` : "";
   const which = verdict.passedOver.length === 0
     ? ""
-    : ` It is the first cited incident that qualifies: ${verdict.passedOver.join("; ")}.`;
+    : `; it is the first cited incident that qualifies (${verdict.passedOver.join("; ")})`;
+  // No closing period, like the on-call reason: the review note adds one.
   return clip(
     `Access requested by user ${requester.name} (${requester.email}) who is ${how} ` +
       `PagerDuty ${incidentName(incident)}${link}${service}; the access ends when the incident ` +
-      `is resolved.${which}`,
+      `is resolved${which}`,
     2_000,
   );
 }

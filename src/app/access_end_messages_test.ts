@@ -117,8 +117,8 @@ Deno.test("the incident approval reason names the incident with number, title an
     "Access requested by user Alice (alice@example.com) who is an accepted responder on " +
       'PagerDuty incident #123 "Checkout DB latency" ' +
       "(https://acme.pagerduty.com/incidents/Q1R2DLCB21K7NP) in service Checkout; the access " +
-      "ends when the incident is resolved. It is the first cited incident that qualifies: " +
-      "PT4KHLK does not exist in this PagerDuty account.",
+      "ends when the incident is resolved; it is the first cited incident that qualifies " +
+      "(PT4KHLK does not exist in this PagerDuty account)",
   );
 });
 

@@ -1,13 +1,15 @@
 /**
  * The plan of access that ends early, kept in the request's plugin data (plugin `pagerduty`)
  * next to the lifecycle record, so a lock that falls due while the service is down happens when
- * it is back, and two replicas (which write with compare-and-swap) lock once.
+ * it is back, and two replicas (which write with compare-and-swap) lock once. When the on-call
+ * shift is looked at again is a scheduled job (`scheduled.ts`, kind `shift_end`); what is kept
+ * here is what no job carries.
  *
  * Keys (all absent for requests without a plan):
- * - `shift_check_at`: RFC 3339 time to look at the requester's on-call again;
- * - `shift_end`: RFC 3339 end of the shift, when known (for the lock message);
  * - `access_incident`: JSON `{"id","service","number","title"}` of the incident the access
  *   depends on;
+ * - `incident_approval`: `approved` or `refused` once incident-linked approval was tried, so it
+ *   is tried once per request;
  * - `locked`: why the request was locked, once the lock is written.
  *
  * @module
@@ -22,45 +24,47 @@ export interface RecordedIncident extends NamedIncident {
   readonly serviceId: string;
 }
 
+/** Outcome of the incident-linked approval attempt, once one has been made. */
+export type IncidentApprovalRecord = "" | "approved" | "refused";
+
 /** The decoded plan of one request. */
 export interface AccessEndRecord {
-  /** When to look at the shift again; undefined without a shift plan. */
-  readonly shiftCheckAt: Date | undefined;
-  /** The shift's end, when known. */
-  readonly shiftEnd: Date | undefined;
   /**
    * The incident the access depends on; `"unreadable"` when the key holds something else (then
    * nothing tells which incident to watch, and the access should end).
    */
   readonly incident: RecordedIncident | "unreadable" | undefined;
+  /** Whether incident-linked approval was tried, and how it ended. */
+  readonly incidentApproval: IncidentApprovalRecord;
   /** Set once the lock is written. */
   readonly locked: LockReason | "";
 }
 
 /** A request without a plan. */
 export const NO_ACCESS_END: AccessEndRecord = Object.freeze({
-  shiftCheckAt: undefined,
-  shiftEnd: undefined,
   incident: undefined,
+  incidentApproval: "",
   locked: "",
 });
 
-const LOCK_REASONS: readonly LockReason[] = ["shift_ended", "incident_resolved", "incident_gone"];
+/** Every reason a request is locked for, in a fixed order (also the metric's label values). */
+export const LOCK_REASONS: readonly LockReason[] = [
+  "shift_ended",
+  "incident_resolved",
+  "incident_gone",
+];
 
 /** Titles kept in plugin data are cut: Teleport limits plugin data size. */
 const MAX_RECORDED_TITLE = 200;
 
-/**
- * Reads the plan. A check time that cannot be read counts as due at once (the epoch): a plan is
- * never dropped silently, and looking again early is harmless.
- */
+/** Reads the plan; values this version does not know read as empty. */
 export function decodeAccessEnd(data: PluginDataMap | undefined): AccessEndRecord {
   if (!data) return NO_ACCESS_END;
   const locked = data.locked as LockReason | undefined;
+  const approval = data.incident_approval;
   return {
-    shiftCheckAt: data.shift_check_at ? parseTime(data.shift_check_at) ?? new Date(0) : undefined,
-    shiftEnd: data.shift_end ? parseTime(data.shift_end) : undefined,
     incident: parseIncident(data.access_incident),
+    incidentApproval: approval === "approved" || approval === "refused" ? approval : "",
     locked: locked !== undefined && LOCK_REASONS.includes(locked) ? locked : "",
   };
 }
@@ -69,42 +73,15 @@ export function decodeAccessEnd(data: PluginDataMap | undefined): AccessEndRecor
 export function encodeAccessEnd(record: AccessEndRecord): Record<string, string> {
   const incident = record.incident;
   return {
-    shift_check_at: record.shiftCheckAt?.toISOString() ?? "",
-    shift_end: record.shiftEnd?.toISOString() ?? "",
     access_incident: incident === undefined || incident === "unreadable" ? "" : JSON.stringify({
       id: incident.id,
       service: incident.serviceId,
       number: incident.number,
       title: incident.title.slice(0, MAX_RECORDED_TITLE),
     }),
+    incident_approval: record.incidentApproval,
     locked: record.locked,
   };
-}
-
-/** Requests whose shift check is due at `now`, earliest first (not those already locked). */
-export function dueShiftChecks(
-  records: readonly PluginDataRecord[],
-  now: Date,
-): Array<{ requestId: string; due: Date }> {
-  return records.flatMap(({ requestId, data }) => {
-    const plan = decodeAccessEnd(data);
-    const due = plan.shiftCheckAt;
-    return plan.locked === "" && due !== undefined && due.getTime() <= now.getTime()
-      ? [{ requestId, due }]
-      : [];
-  }).sort((a, b) => a.due.getTime() - b.due.getTime());
-}
-
-/** The earliest shift check still ahead, for the timer; undefined when none is planned. */
-export function nextShiftCheck(records: readonly PluginDataRecord[], now: Date): Date | undefined {
-  let next: Date | undefined;
-  for (const { data } of records) {
-    const plan = decodeAccessEnd(data);
-    const due = plan.shiftCheckAt;
-    if (plan.locked !== "" || due === undefined || due.getTime() <= now.getTime()) continue;
-    if (next === undefined || due < next) next = due;
-  }
-  return next;
 }
 
 /** The incidents approved requests depend on and that are not locked yet: what to poll. */
@@ -123,11 +100,6 @@ export function unreadableIncidentPlans(records: readonly PluginDataRecord[]): s
     const { incident, locked } = decodeAccessEnd(data);
     return incident === "unreadable" && locked === "" ? [requestId] : [];
   });
-}
-
-function parseTime(text: string): Date | undefined {
-  const date = new Date(text);
-  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 function parseIncident(text: string | undefined): RecordedIncident | "unreadable" | undefined {

@@ -13,6 +13,8 @@
  */
 
 import type { Incident, Service, User } from "../pagerduty/types.ts";
+import type { AccessRequest } from "../teleport/types.ts";
+import type { AccessEndRecord } from "./access_end_record.ts";
 import type { RefusalReason } from "./auto_approval.ts";
 import {
   type Citations,
@@ -84,6 +86,24 @@ export interface IncidentContext {
   readonly services: readonly Service[];
   /** The annotation's name, for messages. */
   readonly annotation: string;
+}
+
+/**
+ * Whether incident-linked approval is to be tried on a pending request: once per request (the
+ * outcome is recorded), and not when the service has approved it already for being on call nor
+ * reviewed it otherwise (Teleport counts one review per author).
+ */
+export function incidentApprovalWanted(
+  request: Pick<AccessRequest, "state" | "reviews">,
+  record: {
+    readonly autoApproval: string;
+    readonly accessEnd: Pick<AccessEndRecord, "incidentApproval">;
+  },
+  selfUser: string,
+): boolean {
+  return request.state === "PENDING" && record.autoApproval !== "approved" &&
+    record.accessEnd.incidentApproval === "" &&
+    !request.reviews.some((r) => r.author === selfUser);
 }
 
 /** A refusal decided before any incident is looked at (annotation, roles, identity). */

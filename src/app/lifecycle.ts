@@ -16,12 +16,15 @@ import type {
   AuthClient,
 } from "../teleport/types.ts";
 import { sleep } from "../util/sleep.ts";
+import { incidentLockJob } from "./access_end_jobs.ts";
+import { unreadableIncidentPlans, watchedIncidents } from "./access_end_record.ts";
 import { isPermanentFailure } from "./failures.ts";
+import { IncidentWatch } from "./incident_watch.ts";
 import { NO_OBSERVER } from "./observer.ts";
 import { decodeRecord, mayHaveIncident, PLUGIN_NAME, type ScheduledJob } from "./plugin_data.ts";
 import { type ProcessorDeps, RequestProcessor } from "./processor.ts";
 import { defaultRetryDelay, KeyedQueue, mergeWork, type Work } from "./queue.ts";
-import { changeRecord, type ExecutorDeps, LeaseBusyError } from "./run.ts";
+import { changeRecord, type ExecutorDeps, keep, LeaseBusyError, write } from "./run.ts";
 import { addJob, type JobHandlers, nextDueAt } from "./scheduled.ts";
 import { WakeTimers } from "./wake_timers.ts";
 
@@ -29,7 +32,7 @@ import { WakeTimers } from "./wake_timers.ts";
 export interface LifecycleOptions extends
   Omit<
     ExecutorDeps,
-    "rules" | "observer" | "now" | "clock" | "instanceId" | "casAttempts"
+    "rules" | "observer" | "now" | "clock" | "instanceId" | "casAttempts" | "incidentWatch"
   >,
   Partial<Pick<ExecutorDeps, "observer" | "now" | "clock" | "instanceId" | "casAttempts">> {
   /** Handlers of scheduled jobs by kind. */
@@ -59,18 +62,29 @@ export class Lifecycle {
   readonly #processor: RequestProcessor;
   readonly #deps: ProcessorDeps;
   readonly #wakeTimers: WakeTimers;
+  readonly #incidentWatch: IncidentWatch;
   /** Requests whose permanent failure was reported, so it is said once per request. */
   readonly #reported = new Set<string>();
 
   /** Creates a lifecycle; nothing runs until events arrive. */
   constructor(options: LifecycleOptions) {
     this.#options = options;
+    const clock = options.clock ?? (() => Date.now());
+    // Always there: plans made while incident access was on are kept after it is switched off.
+    this.#incidentWatch = new IncidentWatch({
+      pagerduty: options.pagerduty,
+      schedule: (requestId, job) => this.scheduleJob(requestId, job),
+      moved: (requestId, serviceId) => this.#recordMove(requestId, serviceId),
+      clock,
+      intervalMs: options.accessEnd.incidentPollIntervalMs,
+    });
     this.#deps = {
       ...options,
+      incidentWatch: this.#incidentWatch,
       rules: () => this.#rules.values(),
       observer: options.observer ?? NO_OBSERVER,
       now: options.now ?? (() => performance.now()),
-      clock: options.clock ?? (() => Date.now()),
+      clock,
       instanceId: options.instanceId ?? crypto.randomUUID(),
       casAttempts: options.casAttempts ?? 8,
       jobHandlers: options.jobHandlers ?? {},
@@ -138,6 +152,38 @@ export class Lifecycle {
     return outcome;
   }
 
+  /**
+   * What the approve/deny webhook calls on a V3 `incident.resolved` event: every request whose
+   * access depends on that incident gets a lock job once PagerDuty confirms it is resolved (or
+   * gone). Resolves with the number of requests to be locked, once their jobs are stored (0, with
+   * no PagerDuty call, for an incident no access depends on); rejects when PagerDuty or Teleport
+   * cannot be reached, so the webhook should be answered with an error and retried.
+   */
+  incidentResolved(incidentId: string): Promise<number> {
+    return this.#incidentWatch.incidentResolved(incidentId);
+  }
+
+  /** The incident poller, for tests and tools. */
+  get incidentWatch(): IncidentWatch {
+    return this.#incidentWatch;
+  }
+
+  /** Starts polling watched incidents every `accessEnd.incidentPollIntervalMs`. */
+  startIncidentPolling(): void {
+    this.#incidentWatch.start();
+  }
+
+  async #recordMove(requestId: string, serviceId: string): Promise<void> {
+    await changeRecord(this.#deps, requestId, undefined, (current) => {
+      const incident = current.accessEnd.incident;
+      if (typeof incident !== "object" || incident.serviceId === serviceId) return keep(undefined);
+      return write(
+        { ...current, accessEnd: { ...current.accessEnd, incident: { ...incident, serviceId } } },
+        undefined,
+      );
+    });
+  }
+
   /** Requests waiting and running now. */
   get depth(): { waiting: number; running: number } {
     return { waiting: this.#queue.waiting, running: this.#queue.running };
@@ -185,7 +231,9 @@ export class Lifecycle {
     // belongs to a deleted request (plugin data can only be created for an existing request).
     const unfinished: string[] = [];
     const kinds = Object.keys(this.#deps.jobHandlers);
-    for (const { requestId, data } of await auth.listPluginData(PLUGIN_NAME)) {
+    const generation = this.#incidentWatch.mark();
+    const records = await auth.listPluginData(PLUGIN_NAME);
+    for (const { requestId, data } of records) {
       const record = decodeRecord(data);
       if (record.resolution === "" && mayHaveIncident(record)) unfinished.push(requestId);
       // Jobs of requests decided or deleted are found here, after a restart too.
@@ -204,6 +252,7 @@ export class Lifecycle {
       requests++;
       if (requests % 1000 === 0) log.info("Reconciling: {requests} requests queued", { requests });
     }
+    if (!signal?.aborted) await this.#followPlans(records, listed, generation);
     for (const id of unfinished) {
       if (listed.has(id) || signal?.aborted) continue;
       // Asked once more, so a listing that missed a request cannot resolve its incidents.
@@ -216,6 +265,38 @@ export class Lifecycle {
     }
     log.info("Reconciliation queued {requests} request(s)", { requests });
     return { requests };
+  }
+
+  /**
+   * Hands the incidents that requests Teleport still has depend on to the poller, and ends the
+   * access of those whose plan cannot be read (nothing tells which incident to watch).
+   */
+  async #followPlans(
+    records: Awaited<ReturnType<AuthClient["listPluginData"]>>,
+    listed: ReadonlySet<string>,
+    generation: number,
+  ): Promise<void> {
+    const current = records.filter((r) => listed.has(r.requestId));
+    this.#incidentWatch.replace(watchedIncidents(current), generation);
+    for (const requestId of unreadableIncidentPlans(current)) {
+      log.warn("The incident request {request_id}'s access depends on cannot be read; ending it", {
+        request_id: requestId,
+      });
+      try {
+        await this.scheduleJob(
+          requestId,
+          incidentLockJob("incident_gone", undefined, this.#deps.clock()),
+        );
+      } catch (error) {
+        log.warn(
+          "Could not schedule the lock of request {request_id}; trying again at the next reconciliation: {error}",
+          {
+            request_id: requestId,
+            error: messageOf(error),
+          },
+        );
+      }
+    }
   }
 
   /**
@@ -250,9 +331,10 @@ export class Lifecycle {
   }
 
   /** Stops taking work and waits for running work to finish. */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.#wakeTimers.clear();
-    return this.#queue.close();
+    await this.#incidentWatch.stop();
+    await this.#queue.close();
   }
 }
 

@@ -25,6 +25,19 @@ export function lockNeeded(
 }
 
 /**
+ * Whether an approval by the service (`selfUser`) still stands on the request: only access the
+ * service granted is ended by it. A pending request counts too (the service's review is one of
+ * several needed): a lock written now still holds once the request is approved.
+ */
+export function approvalStands(
+  request: Pick<AccessRequest, "state" | "reviews">,
+  selfUser: string,
+): boolean {
+  if (request.state !== "APPROVED" && request.state !== "PENDING") return false;
+  return request.reviews.some((r) => r.author === selfUser && r.decision === "APPROVED");
+}
+
+/**
  * The lock on a request: it expires with the access (Teleport then deletes it), so locks do not
  * pile up. A request without a known access expiry (Teleport always sends one) gets a lock
  * without expiry rather than none.

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { LockReason } from "./access_end_messages.ts";
 import { REFUSAL_REASONS } from "./auto_approval.ts";
 import { REQUEST_OUTCOMES } from "./plugin_data.ts";
 
@@ -13,6 +14,8 @@ export const AUTO_APPROVAL_OUTCOMES = [
   "approved",
   "already_reviewed",
   ...REFUSAL_REASONS,
+  // The shift that qualified has already ended by this host's clock (with end_with_shift).
+  "shift_over",
   "error",
 ] as const;
 
@@ -43,6 +46,8 @@ export interface LifecycleObserver {
   autoApproval(outcome: AutoApprovalOutcome): void;
   /** Work for a request failed at a stage and will be retried. */
   handlerError(stage: string): void;
+  /** A lock ending a request's access early was written. */
+  accessLocked(reason: LockReason): void;
 }
 
 /** An observer that ignores everything. */
@@ -52,4 +57,5 @@ export const NO_OBSERVER: LifecycleObserver = {
   incidentResolved() {},
   autoApproval() {},
   handlerError() {},
+  accessLocked() {},
 };

@@ -7,6 +7,12 @@
  */
 
 import type { AccessRequest, PluginDataMap } from "../teleport/types.ts";
+import {
+  type AccessEndRecord,
+  decodeAccessEnd,
+  encodeAccessEnd,
+  NO_ACCESS_END,
+} from "./access_end_record.ts";
 
 /** Plugin name the Go plugin uses; the data lives under it. */
 export const PLUGIN_NAME = "pagerduty";
@@ -90,6 +96,8 @@ export interface RequestRecord {
   readonly scheduled: readonly ScheduledJob[];
   /** IDs of the latest jobs carried out, so a repeated one is recognised (key `jobs_done`). */
   readonly jobsDone: readonly string[];
+  /** What ends the access early, and whether it has (keys of `access_end_record.ts`). */
+  readonly accessEnd: AccessEndRecord;
 }
 
 /** A record with nothing in it: what a request without plugin data decodes to. */
@@ -112,6 +120,7 @@ export const EMPTY_RECORD: RequestRecord = Object.freeze({
   notices: Object.freeze([]),
   scheduled: Object.freeze([]),
   jobsDone: Object.freeze([]),
+  accessEnd: NO_ACCESS_END,
 });
 
 /** How many finished job IDs are remembered per request. */
@@ -152,6 +161,7 @@ export function decodeRecord(data: PluginDataMap | undefined): RequestRecord {
     notices: data.notices ? data.notices.split(",").filter((code) => NOTICE_CODE.test(code)) : [],
     scheduled: parseJobs(data.scheduled),
     jobsDone: data.jobs_done ? data.jobs_done.split(",").filter((id) => id !== "") : [],
+    accessEnd: decodeAccessEnd(data),
   };
 }
 
@@ -242,6 +252,7 @@ export function encodeRecord(record: RequestRecord): Record<string, string> {
     notices: record.notices.join(","),
     scheduled: record.scheduled.length > 0 ? JSON.stringify(record.scheduled) : "",
     jobs_done: record.jobsDone.join(","),
+    ...encodeAccessEnd(record.accessEnd),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * Dispatch: for one request's work, reads the record, asks `decide.ts` what to do, and hands
- * the doing to the rooms — `open_incidents.ts`, `notes.ts`, `resolve.ts`, `auto_approve.ts` —
- * then runs the request's scheduled jobs that are due (`scheduled.ts`). Every step is safe to
+ * the doing to the rooms — `open_incidents.ts`, `notes.ts`, `resolve.ts`, `auto_approve.ts`,
+ * `incident_approve.ts` — then runs the request's scheduled jobs that are due (`scheduled.ts`),
+ * and tells the incident poller what the request's access now depends on. Every step is safe to
  * repeat: the queue retries failed work.
  *
  * @module
@@ -12,6 +13,7 @@ import { type AccessRequest, TeleportError } from "../teleport/types.ts";
 import { autoApprove } from "./auto_approve.ts";
 import { decideForDeleted, decideForRequest } from "./decide.ts";
 import { permanentFailureNotice } from "./failures.ts";
+import { approveForIncident } from "./incident_approve.ts";
 import { noteNotice, noteReviews } from "./notes.ts";
 import { openIncidents } from "./open_incidents.ts";
 import type { Work } from "./queue.ts";
@@ -58,6 +60,7 @@ export class RequestProcessor {
         await this.#act(run, undefined);
       }
       await runDueJobs(run, request, this.#deps.jobHandlers);
+      this.#followIncidentPlan(run);
       return nextDueAt(run.record, Object.keys(this.#deps.jobHandlers));
     } catch (error) {
       await this.#tellResponders(run, error);
@@ -91,6 +94,7 @@ export class RequestProcessor {
         if (run.record.resolution !== "") return;
         await noteReviews(run, request!.reviews, [...new Set(Object.values(run.record.incidents))]);
         if (action.autoApprove) await autoApprove(run, request!);
+        await approveForIncident(run, request!);
         return;
       case "resolve":
         await resolveIncidents(run, {
@@ -99,6 +103,20 @@ export class RequestProcessor {
           reviews: request?.reviews ?? [],
         });
         return;
+    }
+  }
+
+  /** Watches the incident the request's access depends on until it is locked. */
+  #followIncidentPlan(run: RequestRun): void {
+    const { incident, locked } = run.record.accessEnd;
+    if (typeof incident === "object" && locked === "") {
+      this.#deps.incidentWatch?.watch({
+        requestId: run.requestId,
+        incidentId: incident.id,
+        serviceId: incident.serviceId,
+      });
+    } else {
+      this.#deps.incidentWatch?.unwatch(run.requestId);
     }
   }
 

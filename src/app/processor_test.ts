@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { accessRequestView, AuthStore } from "../fakes/auth/store.ts";
 import { Account } from "../fakes/pagerduty/state.ts";
 import { autoApprovalConfig } from "../../tests/fixtures.ts";
+import { DEFAULT_ACCESS_END } from "../config/access_end.ts";
 import { InMemoryAuth, InMemoryPagerDuty } from "../../tests/support/in_memory.ts";
 import { PagerDutyError } from "../pagerduty/types.ts";
 import { TeleportError } from "../teleport/types.ts";
@@ -48,6 +49,7 @@ function world(options: { autoApproval?: boolean; jobHandlers?: JobHandlers } = 
       notifyAnnotation: NOTIFY,
       servicesAnnotation: SERVICES,
       autoApproval: autoApprovalConfig({ enabled: options.autoApproval ?? false }),
+      accessEnd: DEFAULT_ACCESS_END,
       observer: NO_OBSERVER,
       now: () => performance.now(),
       clock: () => wall,
@@ -330,6 +332,7 @@ Deno.test("executor: a role that cannot read users refuses auto-approval once in
     notifyAnnotation: NOTIFY,
     servicesAnnotation: SERVICES,
     autoApproval: autoApprovalConfig({ enabled: true, emailTrait: "email" }),
+    accessEnd: DEFAULT_ACCESS_END,
     observer: NO_OBSERVER,
     now: () => performance.now(),
     clock: () => w.now(),

@@ -9,10 +9,11 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import type { AutoApprovalConfig } from "../config/types.ts";
+import type { AccessEndConfig, AutoApprovalConfig } from "../config/types.ts";
 import type { PagerDutyApi } from "../pagerduty/types.ts";
 import { modifyPluginData } from "../teleport/plugin_data.ts";
 import type { AccessMonitoringRule, AuthClient, PluginDataMap } from "../teleport/types.ts";
+import type { WatchedIncident } from "./incident_access.ts";
 import type { LifecycleObserver } from "./observer.ts";
 import {
   decodeRecord,
@@ -45,6 +46,10 @@ export interface ExecutorDeps {
   readonly urgency?: "high" | "low";
   readonly priority?: string;
   readonly autoApproval: AutoApprovalConfig;
+  /** Access that ends early: with the on-call shift, or with the incident a request cites. */
+  readonly accessEnd: AccessEndConfig;
+  /** Told which incidents approvals depend on, so they are polled; none in unit tests. */
+  readonly incidentWatch?: IncidentWatchFeed;
   readonly observer: LifecycleObserver;
   /** Monotonic clock for latency figures. */
   readonly now: () => number;
@@ -54,6 +59,14 @@ export interface ExecutorDeps {
   readonly instanceId: string;
   /** Attempts at a compare-and-swap before giving up this round. */
   readonly casAttempts: number;
+}
+
+/** What the executor tells the incident poller (`incident_watch.ts`). */
+export interface IncidentWatchFeed {
+  /** An approval now depends on this incident: watch it. */
+  watch(watched: WatchedIncident): void;
+  /** The request is locked, or nothing depends on its incident any more. */
+  unwatch(requestId: string): void;
 }
 
 /** Where a run's work came from. */

@@ -21,6 +21,7 @@ import { sleep } from "../util/sleep.ts";
 import { IdentitySource } from "../teleport/identity_source.ts";
 import type { ClusterInfo } from "../teleport/types.ts";
 import { Watcher, type WatcherStatus } from "../teleport/watcher.ts";
+import { ACCESS_END_JOB_HANDLERS } from "./access_end_handlers.ts";
 import { Lifecycle } from "./lifecycle.ts";
 
 const log = getLogger(["teleport-pagerduty", "service"]);
@@ -169,6 +170,9 @@ async function start(
     urgency: config.pagerduty.urgency,
     priority: config.pagerduty.priority,
     autoApproval: config.pagerduty.autoApproval,
+    accessEnd: config.pagerduty.accessEnd,
+    // Registered whatever the config: plans made while a feature was on are still carried out.
+    jobHandlers: ACCESS_END_JOB_HANDLERS,
     concurrency: config.processing.concurrency,
     retryDelayMs: options.retryDelayMs,
     observer: metricsObserver(metrics),
@@ -232,6 +236,7 @@ async function start(
   }, config.processing.reconcileIntervalMs);
   cleanups.push(() => clearInterval(reconcileTimer));
 
+  lifecycle.startIncidentPolling();
   const watching = watcher.run(stop.signal);
   const done = (async () => {
     let fatal: unknown;

@@ -75,7 +75,7 @@ user_email = "me@example.com" # PagerDuty bot user email (Could be admin email)
 # Approve a request whose reason cites an open incident (its PagerDuty URL or ID) in a service
 # named by the incident services annotation, when the requester is assigned to it or an accepted
 # responder; lock the request when the incident is resolved. Needs "lock: [create, update, read]"
-# in the plugin's role. Uses email_trait and roles of [pagerduty.auto_approval].
+# and review_requests in the plugin's role. Uses email_trait and roles of [pagerduty.auto_approval].
 # enabled = false
 # How often open incidents are checked for resolution: one PagerDuty call per interval for all
 # watched incidents (5s to 15m). The incident.resolved webhook ends access at once when [http] is set.

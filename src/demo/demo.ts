@@ -10,6 +10,7 @@
 
 import { type RunningService, startService } from "../app/service.ts";
 import { commandLine } from "../command_line.ts";
+import { ACCESS_PLUGIN_WITH_LOCKS_PERMISSIONS } from "../fakes/auth/rbac.ts";
 import { World } from "../fakes/world.ts";
 import { onCallRows, systemRows } from "./describe.ts";
 import { renderEntries, renderRows, type Style, style } from "./render.ts";
@@ -18,8 +19,18 @@ import { ServiceLog } from "./service_log.ts";
 import { summarize, summaryRows } from "./summary.ts";
 import { Timeline } from "./timeline.ts";
 
-/** How long a step may take by default; the whole demo normally needs about a second. */
+/**
+ * How long a step may take by default; the whole demo normally needs a few seconds, most of
+ * them waiting for the shortened shift to end.
+ */
 export const DEFAULT_STEP_TIMEOUT_MS = 10_000;
+
+/** Both ways access ends early are on; incidents are polled often, so the demo stays short. */
+const DEMO_ACCESS_END = {
+  endWithShift: true,
+  incidentAccess: true,
+  incidentPollIntervalMs: 250,
+} as const;
 
 /** Options of {@linkcode runDemo}. */
 export interface DemoOptions {
@@ -68,7 +79,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
       "The real service runs in this process against a fake Teleport Auth Service and a fake\n" +
         "PagerDuty (the fakes the tests use). Every line below is read back from the fakes.",
     );
-    const world = await World.start();
+    const world = await World.start({ pluginPermissions: ACCESS_PLUGIN_WITH_LOCKS_PERMISSIONS });
     try {
       options.beforeStart?.(world);
       return await play(world, options, s, out, err, log);
@@ -102,7 +113,7 @@ async function play(
   let service: RunningService | undefined;
   try {
     if (stop.signal.aborted) return interrupted();
-    service = await startService(world.config(), {
+    service = await startService(world.config({ accessEnd: DEMO_ACCESS_END }), {
       signal: stop.signal,
       // Short retry and reconnect delays: a hiccup must not stall a demo of a few seconds.
       retryDelayMs: (attempt) => Math.min(20 * 2 ** attempt, 300),

@@ -5,7 +5,9 @@
  *
  * The people are the seeded PagerDuty account's (`src/fakes/pagerduty/seed.ts`): Alice is on
  * call for Platform, Dave for Databases, Carol is Platform's level 2 and the approver, Bob's
- * shift starts later, Erin is never on call.
+ * shift starts later, Erin is never on call. The last steps show access that ends early: Dave's
+ * shift is shortened to end a few seconds after his request, and Erin joins an incident as a
+ * responder, is approved for it, and loses the access once Dave resolves it.
  *
  * @module
  */
@@ -32,9 +34,13 @@ export interface Scenario {
   readonly requestIds: () => readonly string[];
 }
 
-/** The annotation keys of the world's config (the Go plugin's defaults). */
+/** The annotation keys of the world's config (the Go plugin's defaults, and this service's). */
 const NOTIFY = "pagerduty_notify_service";
 const ON_CALL_SERVICES = "pagerduty_services";
+const INCIDENT_SERVICES = "pagerduty_incident_services";
+
+/** How long after his request Dave's shortened shift ends. */
+export const DEMO_SHIFT_MS = 3_000;
 
 /** Builds the scenario against `world`'s fakes and seeded account. */
 export function buildScenario(world: World): Scenario {
@@ -42,6 +48,7 @@ export function buildScenario(world: World): Scenario {
   const { alice, bob, carol, dave, erin, notifyService, platformService, databaseService } =
     world.account;
   const ids = new Map<string, string>();
+  let responderIncident: { id: string; number: number } | undefined;
   const id = (who: string) => {
     const found = ids.get(who);
     if (found === undefined) throw new Error(`The demo has no request by ${who} yet.`);
@@ -54,6 +61,7 @@ export function buildScenario(world: World): Scenario {
     reason: string,
     annotations: Record<string, string[]>,
     approvals = 1,
+    key = who,
   ) => {
     const request = auth.createAccessRequest({
       user: who,
@@ -62,10 +70,13 @@ export function buildScenario(world: World): Scenario {
       systemAnnotations: annotations,
       thresholds: [{ approve: approvals, deny: 1 }],
     });
-    ids.set(who, request.id);
+    ids.set(key, request.id);
   };
   const notify = { [NOTIFY]: [notifyService.name] };
   const platform = { ...notify, [ON_CALL_SERVICES]: [platformService.name] };
+  const databases = { ...notify, [ON_CALL_SERVICES]: [databaseService.name] };
+  const databaseIncidents = { ...notify, [INCIDENT_SERVICES]: [databaseService.name] };
+  const incidentTitle = "Checkout DB latency";
 
   const steps: Step[] = [
     {
@@ -144,6 +155,68 @@ export function buildScenario(world: World): Scenario {
       },
       expect: `resolve ${bob.name}'s incident as expired`,
       done: () => data(bob.email).resolution === "expired",
+    },
+    {
+      title: `${dave.name} asks for db-admin; he is on call for ${databaseService.name}, ` +
+        `and his shift ends ${DEMO_SHIFT_MS / 1000} s from now (the demo shortens it)`,
+      act: () => {
+        world.pagerduty.removeOnCalls({ userId: dave.id });
+        world.pagerduty.putOnCall({
+          userId: dave.id,
+          escalationPolicyId: world.account.databasePolicy.id,
+          scheduleId: world.account.databaseSchedule.id,
+          start: new Date(Date.now() - 2 * 3600_000),
+          end: new Date(Date.now() + DEMO_SHIFT_MS),
+        });
+        create(dave.email, ["db-admin"], "Vacuum the orders table", databases, 1, "dave-db");
+      },
+      expect: `auto-approve ${dave.name}'s request until his shift ends`,
+      done: () =>
+        data("dave-db").auto_approval === "approved" && data("dave-db").resolution === "approved",
+    },
+    {
+      title: `${dave.name}'s shift ends; nobody does anything`,
+      act: () => {},
+      expect: `lock ${dave.name}'s approved request when his shift ended`,
+      done: () => data("dave-db").locked === "shift_ended",
+    },
+    {
+      title: `${dave.name} opens incident "${incidentTitle}" in ${databaseService.name}; ` +
+        `${erin.name} joins it as a responder and asks for db-admin, citing it`,
+      act: () => {
+        const incident = world.pagerduty.act((account, now) => {
+          const opened = account.createIncident(
+            { title: incidentTitle, serviceId: databaseService.id, assigneeIds: [dave.id] },
+            dave.id,
+            now,
+          );
+          account.requestResponder(opened.id, erin.id, dave.id, now);
+          account.answerResponder(opened.id, erin.id, "joined", now);
+          return opened;
+        });
+        responderIncident = incident;
+        create(
+          erin.email,
+          ["db-admin"],
+          `Helping with https://fake.pagerduty.com/incidents/${incident.id}`,
+          databaseIncidents,
+          1,
+          "erin-db",
+        );
+      },
+      expect: `approve ${erin.name}'s request for the incident she responds to`,
+      done: () =>
+        data("erin-db").incident_approval === "approved" &&
+        data("erin-db").resolution === "approved",
+    },
+    {
+      title: `${dave.name} resolves incident "${incidentTitle}"`,
+      act: () => {
+        if (responderIncident === undefined) throw new Error("The demo has no incident yet.");
+        world.pagerduty.updateIncidentAs(responderIncident.id, dave.id, { status: "resolved" });
+      },
+      expect: `lock ${erin.name}'s request once the incident was resolved`,
+      done: () => data("erin-db").locked === "incident_resolved",
     },
   ];
   return { steps, requestIds: () => [...ids.values()] };

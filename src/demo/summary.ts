@@ -20,6 +20,8 @@ export interface DemoSummary {
   readonly autoApprovals: number;
   /** The service's `resolution` plugin data key, by value, over the demo's requests. */
   readonly resolutions: Readonly<Record<string, number>>;
+  /** Requests whose access a lock in the fake Auth Service ended, by the service's `locked` key. */
+  readonly locks: Readonly<Record<string, number>>;
 }
 
 /** Reads the summary of the demo's `requestIds` from `world`. */
@@ -27,6 +29,7 @@ export function summarize(world: World, requestIds: readonly string[]): DemoSumm
   const incidents = world.pagerduty.incidents();
   const requestStates: Record<string, number> = {};
   const resolutions: Record<string, number> = {};
+  const locks: Record<string, number> = {};
   let autoApprovals = 0;
   for (const id of requestIds) {
     const request = world.auth.request(id);
@@ -35,6 +38,10 @@ export function summarize(world: World, requestIds: readonly string[]): DemoSumm
     autoApprovals += request?.reviews.filter((r) => r.author === PLUGIN_USER).length ?? 0;
     const resolution = world.auth.pluginData(id, PLUGIN_NAME)?.resolution ?? "none";
     resolutions[resolution] = (resolutions[resolution] ?? 0) + 1;
+    if (world.auth.isRequestLocked(id)) {
+      const reason = world.auth.pluginData(id, PLUGIN_NAME)?.locked ?? "unrecorded";
+      locks[reason] = (locks[reason] ?? 0) + 1;
+    }
   }
   return {
     incidentsOpened: incidents.length,
@@ -44,6 +51,7 @@ export function summarize(world: World, requestIds: readonly string[]): DemoSumm
     requestStates,
     autoApprovals,
     resolutions,
+    locks,
   };
 }
 
@@ -59,6 +67,14 @@ export function summaryRows(summary: DemoSummary): Array<[string, string]> {
     ["Teleport requests", `${summary.requests} created: ${counts(summary.requestStates)}`],
     ["Auto-approvals", `${summary.autoApprovals} (reviews submitted by ${PLUGIN_USER})`],
     ["Plugin data", `resolution ${counts(summary.resolutions)}`],
+    [
+      "Locks",
+      Object.keys(summary.locks).length === 0
+        ? "none"
+        : `${Object.values(summary.locks).reduce((a, b) => a + b, 0)} requests locked: ${
+          counts(summary.locks)
+        }`,
+    ],
   ];
 }
 

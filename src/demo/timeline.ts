@@ -1,7 +1,7 @@
 /**
  * Collects what happens on both fakes while the demo runs, as one list of timestamped entries:
- * on the Teleport side requests created, reviewed, decided and deleted, and the service's plugin
- * data writes; on the PagerDuty side incidents opened, annotated and resolved, and the service's
+ * on the Teleport side requests created, reviewed, decided, locked and deleted, and the service's
+ * plugin data writes; on the PagerDuty side incidents opened, annotated and resolved, and the service's
  * on-call look-ups. Everything here is read from the fakes' own change feeds, so the demo can
  * print only what really happened.
  *
@@ -12,6 +12,7 @@ import { PLUGIN_NAME } from "../app/plugin_data.ts";
 import type { PluginDataChange, StoredRequest, StoreEvent } from "../fakes/auth/store.ts";
 import type { AccountEvent, RecordedCall } from "../fakes/pagerduty/mod.ts";
 import { PLUGIN_USER, type World } from "../fakes/world.ts";
+import type { Lock } from "../teleport/types.ts";
 
 /** Which system an entry happened in. */
 export type Side = "teleport" | "pagerduty";
@@ -44,6 +45,8 @@ const SHOWN_KEYS = [
   "auto_approval",
   "resolution",
   "resolve_reason",
+  "incident_approval",
+  "locked",
 ];
 
 /** The executor's bookkeeping (leases, note markers): not shown, since nothing happens by them. */
@@ -82,6 +85,7 @@ export class Timeline {
       world.auth.onEvent((event) => this.#onAuthEvent(event)),
       world.auth.store.onPluginDataChange((change) => this.#onPluginData(change)),
       world.pagerduty.account.subscribe((event) => this.#onIncidentEvent(event)),
+      world.auth.onLock((lock) => this.#onLock(lock)),
     );
   }
 
@@ -146,6 +150,18 @@ export class Timeline {
       });
     }
     this.#requests.set(request.id, { state: request.state, reviews: request.reviews.length });
+  }
+
+  #onLock(lock: Lock): void {
+    const request = lock.target.accessRequest;
+    this.#add({
+      at: this.#clock(),
+      side: "teleport",
+      actor: lock.createdBy === PLUGIN_USER ? SERVICE : { kind: "person", name: lock.createdBy },
+      text: `locked ${request ? `request ${shortId(request)}` : lock.name}: every certificate ` +
+        `issued from it stops working`,
+      detail: [`lock ${lock.name}: "${lock.message}"`],
+    });
   }
 
   #created(at: number, request: StoredRequest): void {

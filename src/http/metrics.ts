@@ -72,6 +72,9 @@ export type ResponderDelivery =
   | "forbidden"
   | "error";
 
+/** Why a request's access was ended early with a lock (`src/app/access_end_messages.ts`). */
+export type LockReason = "shift_ended" | "incident_resolved" | "incident_gone";
+
 /**
  * The outcome of one PagerDuty HTTP request: the response status code, or why no response
  * arrived.
@@ -131,6 +134,7 @@ const RESPONDER_DELIVERIES: readonly ResponderDelivery[] = [
   "forbidden",
   "error",
 ];
+const LOCK_REASONS: readonly LockReason[] = ["shift_ended", "incident_resolved", "incident_gone"];
 
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 
@@ -170,6 +174,7 @@ export class Metrics {
   readonly #incidentNotes: Counter<"reason">;
   readonly #incidentsResolved: Counter<"resolution">;
   readonly #autoApprovals: Counter<"outcome">;
+  readonly #locks: Counter<"reason">;
   readonly #pagerDutyRequests: Counter<"operation" | "status">;
   readonly #pagerDutyRetries: Counter<"operation" | "reason">;
   readonly #rateLimitWait: Counter;
@@ -213,6 +218,12 @@ export class Metrics {
       name: `${METRIC_PREFIX}auto_approvals_total`,
       help: "Auto-approval attempts, by outcome.",
       labelNames: ["outcome"],
+      registers,
+    });
+    this.#locks = new Counter({
+      name: `${METRIC_PREFIX}locks_total`,
+      help: "Teleport locks written to end a request's access early, by reason.",
+      labelNames: ["reason"],
       registers,
     });
     this.#pagerDutyRequests = new Counter({
@@ -299,6 +310,7 @@ export class Metrics {
         this.#responderDeliveries.inc({ route, result }, 0);
       }
     }
+    for (const reason of LOCK_REASONS) this.#locks.inc({ reason }, 0);
 
     registerProcessMetrics(registers);
   }
@@ -326,6 +338,11 @@ export class Metrics {
   /** Counts one auto-approval attempt by its outcome. */
   autoApproval(outcome: AutoApprovalOutcome): void {
     this.#autoApprovals.inc({ outcome });
+  }
+
+  /** Counts one lock written to end a request's access early. */
+  accessLocked(reason: LockReason): void {
+    this.#locks.inc({ reason });
   }
 
   /**

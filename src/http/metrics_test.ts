@@ -39,7 +39,7 @@ Deno.test("metrics: fixed label sets start at zero and count increments", async 
   );
   assert.equal(sampleValue(e, `${p}auto_approvals_total`, { outcome: "not_on_call" }), 0);
   assert.equal(findSamples(e, `${p}incidents_resolved_total`).length, 5);
-  assert.equal(findSamples(e, `${p}auto_approvals_total`).length, 11);
+  assert.equal(findSamples(e, `${p}auto_approvals_total`).length, 12);
   assert.equal(findSamples(e, `${p}events_received_total`).length, 6);
 
   metrics.eventReceived("access_request", "put");

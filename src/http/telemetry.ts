@@ -47,5 +47,6 @@ export function metricsObserver(metrics: Metrics): LifecycleObserver {
     incidentResolved: (resolution) => metrics.incidentResolved(resolution),
     autoApproval: (outcome) => metrics.autoApproval(outcome),
     handlerError: (stage) => metrics.handlerError(stage),
+    accessLocked: (reason) => metrics.accessLocked(reason),
   };
 }

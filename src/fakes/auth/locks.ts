@@ -133,6 +133,11 @@ export class LockStore {
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  /** Deletes the lock with this name, as `DeleteLock` (`tctl rm lock/<name>`) does; false when none. */
+  delete(name: string): boolean {
+    return this.#locks.delete(name);
+  }
+
   /** Whether an in-force lock disables the certificates of this access request. */
   isRequestLocked(requestId: string): boolean {
     return this.list([lockTarget({ accessRequest: requestId })], true).length > 0;

@@ -354,6 +354,13 @@ export class FakeAuthServer {
     return lockView(stored);
   }
 
+  /** Deletes a lock as an administrator would (`tctl rm lock/<name>`); false when none. */
+  deleteLock(name: string): boolean {
+    const deleted = this.store.locks.delete(name);
+    this.#waiters.changed();
+    return deleted;
+  }
+
   /** Calls `listener` after every lock written; returns a function that stops it. */
   onLock(listener: (lock: Lock, stored: StoredLock) => void): () => void {
     return this.store.locks.onUpsert((stored) => listener(lockView(stored), stored));
