@@ -8,10 +8,15 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import type { Config } from "../config/types.ts";
+import type { Config, ReviewsConfig } from "../config/types.ts";
 import { Health } from "../http/health.ts";
 import { Metrics } from "../http/metrics.ts";
-import { startHttpServer } from "../http/server.ts";
+import {
+  customActionHandler,
+  type ResponderSink,
+  v3WebhookHandler,
+} from "../http/responder_routes.ts";
+import { type HttpServerOptions, startHttpServer } from "../http/server.ts";
 import { metricsObserver, pagerDutyTelemetry } from "../http/telemetry.ts";
 import { PagerDutyClient } from "../pagerduty/client.ts";
 import { PagerDutyError } from "../pagerduty/types.ts";
@@ -21,6 +26,8 @@ import { IdentitySource } from "../teleport/identity_source.ts";
 import type { ClusterInfo } from "../teleport/types.ts";
 import { Watcher, type WatcherStatus } from "../teleport/watcher.ts";
 import { Lifecycle } from "./lifecycle.ts";
+import { DECISION_JOB, decisionJobHandler } from "./responder_decisions.ts";
+import { responderSink, serviceUserIdLookup } from "./responder_sink.ts";
 
 const log = getLogger(["teleport-pagerduty", "service"]);
 
@@ -149,6 +156,8 @@ async function start(
   await checkPagerDuty(pagerduty);
 
   const proxyAddr = config.teleport.webProxyAddr ?? cluster.proxyPublicAddr;
+  const reviews = config.pagerduty.reviews;
+  const serviceUserId = serviceUserIdLookup(pagerduty, config.pagerduty.userEmail);
   const lifecycle = new Lifecycle({
     auth,
     pagerduty,
@@ -162,6 +171,13 @@ async function start(
     concurrency: config.processing.concurrency,
     retryDelayMs: options.retryDelayMs,
     observer: metricsObserver(metrics),
+    jobHandlers: reviews && {
+      [DECISION_JOB]: decisionJobHandler({
+        reviews,
+        serviceUserEmail: config.pagerduty.userEmail,
+        serviceUserId,
+      }),
+    },
     onQueueDepth: (waiting, running) => {
       metrics.setWorkQueueDepth(waiting);
       metrics.setWorkInFlight(running);
@@ -178,6 +194,19 @@ async function start(
       metrics,
       health,
       signal: stop.signal,
+      ...(reviews && responderRoutes(
+        reviews,
+        responderSink({
+          auth,
+          pagerduty,
+          scheduleJob: (requestId, job) => lifecycle.scheduleJob(requestId, job),
+          serviceUserId,
+          approveWorkflows: reviews.approveWorkflows,
+          denyWorkflows: reviews.denyWorkflows,
+          clock: () => Date.now(),
+        }),
+        metrics,
+      )),
     });
     httpPort = server.port;
     cleanups.push(() => server.finished);
@@ -244,6 +273,26 @@ async function start(
     watchStatus: () => watcher.status,
     httpPort,
     done,
+  };
+}
+
+/**
+ * The PagerDuty routes `[pagerduty.reviews]` turns on: the V3 webhook with `webhook_secrets`,
+ * the Custom Incident Actions with `action_secret`.
+ */
+function responderRoutes(
+  reviews: ReviewsConfig,
+  sink: ResponderSink,
+  metrics: Metrics,
+): Pick<HttpServerOptions, "webhookHandler" | "actionHandlers"> {
+  const secrets = reviews.webhookSecrets.map((secret) => secret.reveal());
+  const actionSecret = reviews.actionSecret?.reveal();
+  return {
+    webhookHandler: secrets.length > 0 ? v3WebhookHandler({ secrets, sink, metrics }) : undefined,
+    actionHandlers: actionSecret === undefined ? undefined : {
+      approve: customActionHandler({ secret: actionSecret, decision: "approve", sink, metrics }),
+      deny: customActionHandler({ secret: actionSecret, decision: "deny", sink, metrics }),
+    },
   };
 }
 
