@@ -45,7 +45,7 @@ function escape(text: string): string {
 
 /** The lines of one step's section, from its heading to the blank line after it. */
 function section(out: string, step: number): string {
-  const start = out.indexOf(`\n[${step}/8] `);
+  const start = out.indexOf(`\n[${step}/11] `);
   assert.ok(start >= 0, `step ${step} is printed`);
   const end = out.indexOf("\n\n", start + 1);
   return out.slice(start, end);
@@ -57,7 +57,7 @@ Deno.test("the demo plays every step and prints only what happened on the fakes"
   assert.equal(err, "");
 
   const incidents = world.pagerduty.incidents();
-  assert.equal(incidents.length, 4);
+  assert.equal(incidents.length, 5);
   // Every incident the fake PagerDuty holds is in the timeline, opened and resolved, with its
   // notes' text; every note in the timeline is one the fake holds.
   for (const incident of incidents) {
@@ -113,11 +113,44 @@ Deno.test("the demo plays every step and prints only what happened on the fakes"
   assert.match(section(out, 8), /│ Access request has been expired/);
   assert.match(section(out, 8), /resolution=expired/);
 
+  // 9–11: decided in PagerDuty. A signed webhook for each person's note; someone not on call
+  // is refused with a note naming the rule; the on-call responder's /approve becomes the
+  // service's review, said on the incident, and the request is approved.
+  assert.match(section(out, 9), /opened incident #5/);
+  const refused = section(out, 10);
+  assert.match(refused, /Erin Evans +added a note to incident #5:\n.*│ \/approve Looks fine/);
+  assert.match(
+    refused,
+    /PagerDuty +sent incident\.annotated to the service as a signed webhook \(answered 202\)/,
+  );
+  assert.match(
+    refused,
+    /service +added a note to incident #5:\n.*│ The \/approve note was not carried out: Erin Evans \(erin@example\.com\) is not on call now in the escalation policy of service Teleport Access Requests\. Rule: only responders on call for the incident's service may decide\./,
+  );
+  assert.doesNotMatch(refused, /reviewed request/);
+  const approved = section(out, 11);
+  assert.match(
+    approved,
+    /service +for the responder: reviewed request …[0-9a-f]{8}: APPROVED "Approved in PagerDuty by Carol Chen \(carol@example\.com\) with a \/approve note on incident \w+, who is on call at escalation level 1 in service Teleport Access Requests\. Reason: Audit is due this week"/,
+  );
+  assert.match(approved, /Teleport +request …[0-9a-f]{8} is now APPROVED/);
+  assert.match(
+    approved,
+    /│ Carol Chen \(carol@example\.com\) approved the access request with a \/approve note on incident \w+\. Teleport granted the request\./,
+  );
+  assert.match(approved, /resolved incident #5: "Access request has been approved"/);
+  const [dave] = world.auth.requests().filter((r) =>
+    r.roles.includes("auditor") && r.user === "dave@example.com"
+  );
+  assert.equal(dave.state, "APPROVED");
+  assert.deepEqual(dave.reviews.map((r) => r.author), ["teleport-plugin"]);
+
   // The summary is what the fakes hold.
-  assert.match(out, /PagerDuty incidents +4 opened, 4 resolved, 0 open; 8 notes/);
-  assert.match(out, /Teleport requests +4 created: approved 2, deleted 1, denied 1/);
+  assert.match(out, /PagerDuty incidents +5 opened, 5 resolved, 0 open; 14 notes/);
+  assert.match(out, /Teleport requests +5 created: approved 3, deleted 1, denied 1/);
   assert.match(out, /Auto-approvals +1 /);
-  assert.match(out, /✓ All 8 steps happened as expected/);
+  assert.match(out, /Decided in PagerDuty +1 /);
+  assert.match(out, /✓ All 11 steps happened as expected/);
   assert.match(out, /teleport-pagerduty configure > teleport-pagerduty\.toml/);
   assert.match(out, /teleport-pagerduty start -c teleport-pagerduty\.toml/);
   // Plain text without colour, and the PagerDuty key never shows.
@@ -129,7 +162,7 @@ Deno.test("with colour the timeline has ANSI styles, and the service log can be 
   let log = "";
   const { code, out } = await demo({ color: true, serviceLog: (text) => (log += text) });
   assert.equal(code, 0, out);
-  assert.ok(out.includes("\x1b[1m[1/8]"), "bold headings");
+  assert.ok(out.includes("\x1b[1m[1/11]"), "bold headings");
   assert.ok(out.includes("\x1b[1;36mservice"), "the service stands out");
   assert.match(log, /Opened incident \S+ in service Teleport Access Requests/);
   assert.match(log, /Auto-approved: Access requested by user Alice Anderson/);
@@ -143,13 +176,13 @@ Deno.test("a step whose effect does not happen fails within its timeout and says
   assert.equal(code, 1);
   assert.match(
     err,
-    /✗ Step 1 of 8 failed: the service did not open an incident for Erin Evans's request within 0\.6 s\./,
+    /✗ Step 1 of 11 failed: the service did not open an incident for Erin Evans's request within 0\.6 s\./,
   );
   // The quiet service log is shown on failure: it says why.
   assert.match(err, /The service's last log lines:\n(.*\n)*.*POST \/incidents failed \(500\)/);
   assert.match(err, /demo --verbose/);
   assert.match(out, /erin@example\.com +created request/);
-  assert.doesNotMatch(out, /\[2\/8\]/);
+  assert.doesNotMatch(out, /\[2\/11\]/);
 });
 
 Deno.test("aborting the demo stops it between steps with the interrupt exit code", async () => {
@@ -157,12 +190,12 @@ Deno.test("aborting the demo stops it between steps with the interrupt exit code
   const { code, out, err } = await demo({
     signal: interrupt.signal,
     output: (text) => {
-      if (text.startsWith("[2/8]")) interrupt.abort();
+      if (text.startsWith("[2/11]")) interrupt.abort();
     },
   });
   assert.equal(code, 130);
   assert.match(err, /Interrupted/);
-  assert.doesNotMatch(out, /\[3\/8\]/);
+  assert.doesNotMatch(out, /\[3\/11\]/);
 });
 
 Deno.test("`demo` runs as a process under the shipped flags, and deno task demo uses them", async () => {
@@ -175,7 +208,7 @@ Deno.test("`demo` runs as a process under the shipped flags, and deno task demo 
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stderr, "");
   assert.match(run.stdout, /opened incident #1 in "Teleport Access Requests"/);
-  assert.match(run.stdout, /✓ All 8 steps happened as expected/);
+  assert.match(run.stdout, /✓ All 11 steps happened as expected/);
   // Not a terminal: no colour.
   assert.ok(!run.stdout.includes("\x1b["));
   assert.equal(badColor.code, 2);
