@@ -128,7 +128,7 @@ function markerOf(data: Readonly<Record<string, string>>): SubmittedMarker | und
 }
 
 /** Pure change writing `marker` into the job with `jobId` (nothing when the job is gone). */
-export function withSubmittedMarker(
+function withSubmittedMarker(
   current: RequestRecord,
   jobId: string,
   marker: SubmittedMarker,
@@ -190,7 +190,7 @@ interface Settled {
 }
 
 /** The settled outcome an earlier run stored in the job, if any. */
-export function settledOf(data: Readonly<Record<string, string>>): Settled | undefined {
+function settledOf(data: Readonly<Record<string, string>>): Settled | undefined {
   const { outcome, note } = data;
   if (outcome === undefined || !OUTCOMES.has(outcome) || !note) return undefined;
   if (note.length > MAX_STORED_NOTE) return undefined;
@@ -198,7 +198,7 @@ export function settledOf(data: Readonly<Record<string, string>>): Settled | und
 }
 
 /** Pure change storing the settled outcome in the job with `jobId`. */
-export function withSettled(
+function withSettled(
   current: RequestRecord,
   jobId: string,
   settled: Settled,
