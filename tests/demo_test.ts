@@ -41,7 +41,7 @@ async function demo(options: Partial<DemoOptions> = {}): Promise<DemoRun> {
 }
 
 /** How many steps the scenario has. */
-const STEPS = 12;
+const STEPS = 15;
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -61,14 +61,14 @@ Deno.test("the demo plays every step and prints only what happened on the fakes"
   assert.equal(err, "");
 
   const incidents = world.pagerduty.incidents();
-  assert.equal(incidents.length, 7);
+  assert.equal(incidents.length, 8);
   // Every incident the fake PagerDuty holds is in the timeline, opened and resolved, with its
   // notes' text; every note in the timeline is one the fake holds.
   for (const incident of incidents) {
     const service = world.pagerduty.account.service(incident.serviceId)!.name;
     assert.match(out, new RegExp(`opened incident #${incident.number} in "${service}"`));
     assert.equal(incident.status, "resolved");
-    // The service resolves with the outcome; a responder (step 12) without a resolution text.
+    // The service resolves with the outcome; a responder (step 15) without a resolution text.
     const resolution = incident.resolution?.split("\n")[0];
     const resolved = `resolved incident #${incident.number}`;
     assert.ok(out.includes(resolution ? `${resolved}: "${resolution}"` : resolved), resolved);
@@ -117,40 +117,72 @@ Deno.test("the demo plays every step and prints only what happened on the fakes"
   assert.match(section(out, 8), /│ Access request has been expired/);
   assert.match(section(out, 8), /resolution=expired/);
 
-  // 9–10: Dave is approved until his (shortened) shift ends, and locked when it has.
+  // 9–11: decided in PagerDuty. A signed webhook for each person's note; someone not on call
+  // is refused with a note naming the rule; the on-call responder's /approve becomes the
+  // service's review, said on the incident, and the request is approved.
+  assert.match(section(out, 9), /opened incident #5/);
+  const refused = section(out, 10);
+  assert.match(refused, /Erin Evans +added a note to incident #5:\n.*│ \/approve Looks fine/);
   assert.match(
-    section(out, 9),
+    refused,
+    /PagerDuty +sent incident\.annotated to the service as a signed webhook \(answered 202\)/,
+  );
+  assert.match(
+    refused,
+    /service +added a note to incident #5:\n.*│ The \/approve note was not carried out: Erin Evans \(erin@example\.com\) is not on call now in the escalation policy of service Teleport Access Requests\. Rule: only responders on call for the incident's service may decide\./,
+  );
+  assert.doesNotMatch(refused, /reviewed request/);
+  const approved = section(out, 11);
+  assert.match(
+    approved,
+    /service +for the responder: reviewed request …[0-9a-f]{8}: APPROVED "Approved in PagerDuty by Carol Chen \(carol@example\.com\) with a \/approve note on incident \w+, who is on call at escalation level 1 in service Teleport Access Requests\. Reason: Audit is due this week"/,
+  );
+  assert.match(approved, /Teleport +request …[0-9a-f]{8} is now APPROVED/);
+  assert.match(
+    approved,
+    /│ Carol Chen \(carol@example\.com\) approved the access request with a \/approve note on incident \w+\. Teleport granted the request\./,
+  );
+  assert.match(approved, /resolved incident #5: "Access request has been approved"/);
+  const [dave] = world.auth.requests().filter((r) =>
+    r.roles.includes("auditor") && r.user === "dave@example.com"
+  );
+  assert.equal(dave.state, "APPROVED");
+  assert.deepEqual(dave.reviews.map((r) => r.author), ["teleport-plugin"]);
+  // 12–13: Dave is approved until his (shortened) shift ends, and locked when it has.
+  assert.match(
+    section(out, 12),
     /APPROVED "Access requested by user Dave Davis .* the access ends when the on-call shift ends at [0-9T:-]+Z"/,
   );
-  assert.doesNotMatch(section(out, 9), /locked request/);
+  assert.doesNotMatch(section(out, 12), /locked request/);
   assert.match(
-    section(out, 10),
+    section(out, 13),
     /service +locked request …[0-9a-f]{8}: every certificate issued from it stops working\n.*│ lock pagerduty-[0-9a-f-]+: "Your access from request [0-9a-f-]+ ended: your PagerDuty on-call shift ended at [0-9T:-]+Z\."/,
   );
-  assert.match(section(out, 10), /│ Access from this request was ended at /);
+  assert.match(section(out, 13), /│ Access from this request was ended at /);
   const daveShift = world.pagerduty.account.onCalls()
     .find((o) => o.userId === world.account.dave.id)!;
   const [shiftLock, incidentLock] = world.auth.locks()
     .sort((a, b) => a.createdAt!.getTime() - b.createdAt!.getTime());
   assert.ok(shiftLock.createdAt!.getTime() >= daveShift.end!.getTime(), "not before the end");
-  // 11–12: Erin is approved as a responder, and locked once Dave resolves the incident.
+  // 14–15: Erin is approved as a responder, and locked once Dave resolves the incident.
   assert.match(
-    section(out, 11),
-    /APPROVED "Access requested by user Erin Evans \(erin@example\.com\) who is an accepted responder on PagerDuty incident #6 "Checkout DB latency"/,
+    section(out, 14),
+    /APPROVED "Access requested by user Erin Evans \(erin@example\.com\) who is an accepted responder on PagerDuty incident #7 "Checkout DB latency"/,
   );
-  assert.match(section(out, 12), /Dave Davis +resolved incident #6/);
+  assert.match(section(out, 15), /Dave Davis +resolved incident #7/);
   assert.match(
-    section(out, 12),
-    /locked request …[0-9a-f]{8}: .*\n.*"Your access from request [0-9a-f-]+ ended: PagerDuty incident #6 "Checkout DB latency" was resolved\."/,
+    section(out, 15),
+    /locked request …[0-9a-f]{8}: .*\n.*"Your access from request [0-9a-f-]+ ended: PagerDuty incident #7 "Checkout DB latency" was resolved\."/,
   );
-  assert.match(incidentLock.message, /incident #6 "Checkout DB latency" was resolved/);
+  assert.match(incidentLock.message, /incident #7 "Checkout DB latency" was resolved/);
 
   // The summary is what the fakes hold.
-  assert.match(out, /PagerDuty incidents +7 opened, 7 resolved, 0 open; 14 notes/);
-  assert.match(out, /Teleport requests +6 created: approved 4, deleted 1, denied 1/);
+  assert.match(out, /PagerDuty incidents +8 opened, 8 resolved, 0 open; 20 notes/);
+  assert.match(out, /Teleport requests +7 created: approved 5, deleted 1, denied 1/);
   assert.match(out, /Auto-approvals +3 /);
+  assert.match(out, /Decided in PagerDuty +1 /);
   assert.match(out, /Locks +2 requests locked: incident_resolved 1, shift_ended 1/);
-  assert.match(out, /✓ All 12 steps happened as expected/);
+  assert.match(out, /✓ All 15 steps happened as expected/);
   // The closing hints, spelled for a checkout here (tests/hints_test.ts runs them).
   assert.ok(out.endsWith(`${nextSteps(false).join("\n")}\n`), out);
   // Plain text without colour, and the PagerDuty key never shows.
@@ -176,13 +208,13 @@ Deno.test("a step whose effect does not happen fails within its timeout and says
   assert.equal(code, 1);
   assert.match(
     err,
-    /✗ Step 1 of 12 failed: the service did not open an incident for Erin Evans's request within 0\.6 s\./,
+    /✗ Step 1 of 15 failed: the service did not open an incident for Erin Evans's request within 0\.6 s\./,
   );
   // The quiet service log is shown on failure: it says why.
   assert.match(err, /The service's last log lines:\n(.*\n)*.*POST \/incidents failed \(500\)/);
   assert.match(err, /demo --verbose/);
   assert.match(out, /erin@example\.com +created request/);
-  assert.doesNotMatch(out, /\[2\/12\]/);
+  assert.doesNotMatch(out, /\[2\/15\]/);
 });
 
 Deno.test("aborting the demo stops it between steps with the interrupt exit code", async () => {
@@ -219,7 +251,7 @@ Deno.test("`demo` runs as a process under the shipped flags, and deno task demo 
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stderr, "");
   assert.match(run.stdout, /opened incident #1 in "Teleport Access Requests"/);
-  assert.match(run.stdout, /✓ All 12 steps happened as expected/);
+  assert.match(run.stdout, /✓ All 15 steps happened as expected/);
   // Not a terminal: no colour.
   assert.ok(!run.stdout.includes("\x1b["));
   assert.equal(badColor.code, 2);

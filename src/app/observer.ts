@@ -18,12 +18,25 @@ export const AUTO_APPROVAL_OUTCOMES = [
   "shift_over",
   "error",
 ] as const;
+import type { ResponderPath } from "./responder_commands.ts";
+import type { DecisionRefusal } from "./responder_policy.ts";
 
 /** Outcome of one auto-approval check. */
 export type AutoApprovalOutcome = (typeof AUTO_APPROVAL_OUTCOMES)[number];
 
 /** Every reason a note is added: new reviews, the request's outcome, or a notice to responders. */
 export const NOTE_REASONS = ["review", "resolution", "notice"] as const;
+
+/**
+ * What a responder's decision in PagerDuty came to: a review submitted, the rule that refused
+ * it, Teleport refusing the service's review, or a failed attempt (retried).
+ */
+export type ResponderDecisionOutcome =
+  | "approved"
+  | "denied"
+  | DecisionRefusal
+  | "review_refused"
+  | "error";
 
 /** Why a note was added. */
 export type NoteReason = (typeof NOTE_REASONS)[number];
@@ -44,6 +57,8 @@ export interface LifecycleObserver {
   incidentResolved(resolution: IncidentResolution): void;
   /** An auto-approval check ended. */
   autoApproval(outcome: AutoApprovalOutcome): void;
+  /** A responder's decision from PagerDuty was carried out, refused, or failed this attempt. */
+  responderDecision(path: ResponderPath, outcome: ResponderDecisionOutcome): void;
   /** Work for a request failed at a stage and will be retried. */
   handlerError(stage: string): void;
   /** A lock ending a request's access early was written. */
@@ -56,6 +71,7 @@ export const NO_OBSERVER: LifecycleObserver = {
   noteAdded() {},
   incidentResolved() {},
   autoApproval() {},
+  responderDecision() {},
   handlerError() {},
   accessLocked() {},
 };

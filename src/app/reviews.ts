@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type AuthClient, TeleportError } from "../teleport/types.ts";
+import { type AuthClient, type RequestState, TeleportError } from "../teleport/types.ts";
 
 /** A review the service submits on someone's behalf. */
 export interface ServiceReview {
@@ -19,7 +19,7 @@ export interface ServiceReview {
 /** What became of a submitted review. */
 export type ReviewOutcome =
   /** Teleport took the review; `state` is the request's state after it. */
-  | { readonly kind: "submitted"; readonly state: string }
+  | { readonly kind: "submitted"; readonly state: RequestState }
   /** The service's user has reviewed this request already (Teleport counts one per author). */
   | { readonly kind: "already_reviewed" }
   /** The request is no longer pending. */

@@ -8,10 +8,15 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import type { Config } from "../config/types.ts";
+import type { Config, ReviewsConfig } from "../config/types.ts";
 import { Health } from "../http/health.ts";
 import { Metrics } from "../http/metrics.ts";
-import { startHttpServer } from "../http/server.ts";
+import {
+  customActionHandler,
+  type ResponderSink,
+  v3WebhookHandler,
+} from "../http/responder_routes.ts";
+import { type HttpServerOptions, startHttpServer } from "../http/server.ts";
 import { metricsObserver, pagerDutyTelemetry } from "../http/telemetry.ts";
 import { PagerDutyClient } from "../pagerduty/client.ts";
 import { PagerDutyError } from "../pagerduty/types.ts";
@@ -23,6 +28,8 @@ import type { ClusterInfo } from "../teleport/types.ts";
 import { Watcher, type WatcherStatus } from "../teleport/watcher.ts";
 import { ACCESS_END_JOB_HANDLERS } from "./access_end_handlers.ts";
 import { Lifecycle } from "./lifecycle.ts";
+import { DECISION_JOB, decisionJobHandler } from "./responder_decisions.ts";
+import { responderSink, serviceUserIdLookup } from "./responder_sink.ts";
 
 const log = getLogger(["teleport-pagerduty", "service"]);
 
@@ -160,6 +167,8 @@ async function start(
   await checkPagerDuty(pagerduty);
 
   const proxyAddr = config.teleport.webProxyAddr ?? cluster.proxyPublicAddr;
+  const reviews = config.pagerduty.reviews;
+  const serviceUserId = serviceUserIdLookup(pagerduty, config.pagerduty.userEmail);
   const lifecycle = new Lifecycle({
     auth,
     pagerduty,
@@ -172,10 +181,21 @@ async function start(
     autoApproval: config.pagerduty.autoApproval,
     accessEnd: config.pagerduty.accessEnd,
     // Registered whatever the config: plans made while a feature was on are still carried out.
-    jobHandlers: ACCESS_END_JOB_HANDLERS,
     concurrency: config.processing.concurrency,
     retryDelayMs: options.retryDelayMs,
     observer: metricsObserver(metrics),
+    // Access already granted until a shift or incident ends still ends if the feature is turned
+    // off; decisions wait for [pagerduty.reviews] to be turned back on.
+    jobHandlers: {
+      ...ACCESS_END_JOB_HANDLERS,
+      ...(reviews && {
+        [DECISION_JOB]: decisionJobHandler({
+          reviews,
+          serviceUserEmail: config.pagerduty.userEmail,
+          serviceUserId,
+        }),
+      }),
+    },
     onQueueDepth: (waiting, running) => {
       metrics.setWorkQueueDepth(waiting);
       metrics.setWorkInFlight(running);
@@ -192,6 +212,21 @@ async function start(
       metrics,
       health,
       signal: stop.signal,
+      ...(reviews && responderRoutes(
+        reviews,
+        responderSink({
+          auth,
+          pagerduty,
+          scheduleJob: (requestId, job) => lifecycle.scheduleJob(requestId, job),
+          serviceUserId,
+          approveWorkflows: reviews.approveWorkflows,
+          denyWorkflows: reviews.denyWorkflows,
+          clock: () => Date.now(),
+          // A resolved incident may end access granted for it (incident-linked access).
+          onIncidentResolved: (incidentId) => lifecycle.incidentResolved(incidentId),
+        }),
+        metrics,
+      )),
     });
     httpPort = server.port;
     cleanups.push(() => server.finished);
@@ -259,6 +294,26 @@ async function start(
     watchStatus: () => watcher.status,
     httpPort,
     done,
+  };
+}
+
+/**
+ * The PagerDuty routes `[pagerduty.reviews]` turns on: the V3 webhook with `webhook_secrets`,
+ * the Custom Incident Actions with `action_secret`.
+ */
+function responderRoutes(
+  reviews: ReviewsConfig,
+  sink: ResponderSink,
+  metrics: Metrics,
+): Pick<HttpServerOptions, "webhookHandler" | "actionHandlers"> {
+  const secrets = reviews.webhookSecrets.map((secret) => secret.reveal());
+  const actionSecret = reviews.actionSecret?.reveal();
+  return {
+    webhookHandler: secrets.length > 0 ? v3WebhookHandler({ secrets, sink, metrics }) : undefined,
+    actionHandlers: actionSecret === undefined ? undefined : {
+      approve: customActionHandler({ secret: actionSecret, decision: "approve", sink, metrics }),
+      deny: customActionHandler({ secret: actionSecret, decision: "deny", sink, metrics }),
+    },
   };
 }
 

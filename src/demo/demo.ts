@@ -11,7 +11,9 @@
 import { type RunningService, startService } from "../app/service.ts";
 import { commandLine } from "../command_line.ts";
 import { ACCESS_PLUGIN_WITH_LOCKS_PERMISSIONS } from "../fakes/auth/rbac.ts";
+import { Secret } from "../config/types.ts";
 import { World } from "../fakes/world.ts";
+import { WEBHOOK_PATH } from "../http/routes.ts";
 import { onCallRows, systemRows } from "./describe.ts";
 import { renderEntries, renderRows, type Style, style } from "./render.ts";
 import { buildScenario, type Step } from "./scenario.ts";
@@ -113,16 +115,40 @@ async function play(
   let service: RunningService | undefined;
   try {
     if (stop.signal.aborted) return interrupted();
-    service = await startService(world.config({ accessEnd: DEMO_ACCESS_END }), {
-      signal: stop.signal,
-      // Short retry and reconnect delays: a hiccup must not stall a demo of a few seconds.
-      retryDelayMs: (attempt) => Math.min(20 * 2 ** attempt, 300),
-      watch: { backoff: { baseMs: 10, maxMs: 200 } },
+    // Approve/deny from PagerDuty: a listener on a free port, a fresh secret for this run.
+    const webhookSecret = crypto.randomUUID();
+    service = await startService(
+      world.config({
+        accessEnd: DEMO_ACCESS_END,
+        http: { listenAddr: "127.0.0.1:0" },
+        reviews: {
+          webhookSecrets: [new Secret(webhookSecret)],
+          secretFiles: [],
+          approveWorkflows: [],
+          denyWorkflows: [],
+          approverEscalationLevels: [],
+          approverEmails: [],
+          approverTeams: [],
+        },
+      }),
+      {
+        signal: stop.signal,
+        // Short retry and reconnect delays: a hiccup must not stall a demo of a few seconds.
+        retryDelayMs: (attempt) => Math.min(20 * 2 ** attempt, 300),
+        watch: { backoff: { baseMs: 10, maxMs: 200 } },
+      },
+    );
+    const webhookUrl = `http://127.0.0.1:${service.httpPort}${WEBHOOK_PATH}`;
+    world.pagerduty.subscribeWebhooks({
+      url: webhookUrl,
+      secret: webhookSecret,
+      events: ["incident.annotated", "incident.workflow.started"],
+      serviceIds: [world.account.notifyService.id],
     });
     await untilWatching(world, service, timeoutMs, stop.signal);
     if (stop.signal.aborted) return interrupted();
     out();
-    for (const line of renderRows(systemRows(world), s)) out(line);
+    for (const line of renderRows(systemRows(world, webhookUrl), s)) out(line);
     out();
     out(s.bold("On call now, by PagerDuty service (from the fake PagerDuty)"));
     for (const line of renderRows(onCallRows(world), s)) out(line);

@@ -7,8 +7,11 @@
 
 import { PLUGIN_USER, type World } from "../fakes/world.ts";
 
-/** Label/value rows: the two fakes and the service's identity on each. */
-export function systemRows(world: World): Array<[string, string]> {
+/**
+ * Label/value rows: the two fakes, the service's identity on each, and where PagerDuty sends
+ * responders' decisions.
+ */
+export function systemRows(world: World, webhookUrl: string): Array<[string, string]> {
   const bot = world.account.bot;
   return [
     [
@@ -17,6 +20,11 @@ export function systemRows(world: World): Array<[string, string]> {
       `the service signs in as ${PLUGIN_USER}`,
     ],
     ["PagerDuty", `fake REST API on ${world.pagerduty.url}; the service acts as ${bot.name}`],
+    [
+      "Webhooks",
+      `PagerDuty signs notes on "${world.account.notifyService.name}" incidents and sends them ` +
+      `to ${webhookUrl}`,
+    ],
   ];
 }
 

@@ -66,6 +66,8 @@ export function actorName(actor: Actor): string {
       return "service";
     case "teleport":
       return "Teleport";
+    case "pagerduty":
+      return "PagerDuty";
     case "person":
       return actor.name;
   }

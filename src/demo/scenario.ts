@@ -4,10 +4,12 @@
  * (the plugin data the service wrote last in each step), never from the service's own view.
  *
  * The people are the seeded PagerDuty account's (`src/fakes/pagerduty/seed.ts`): Alice is on
- * call for Platform, Dave for Databases, Carol is Platform's level 2 and the approver, Bob's
- * shift starts later, Erin is never on call. The last steps show access that ends early: Dave's
- * shift is shortened to end a few seconds after his request, and Erin joins an incident as a
- * responder, is approved for it, and loses the access once Dave resolves it.
+ * call for Platform, Dave for Databases, Carol is Platform's level 2 and the approver (on call
+ * for the notification service), Bob's shift starts later, Erin is never on call. Then come steps
+ * that happen in PagerDuty: notes, which the fake sends to the service as signed webhooks. The
+ * last steps show access that ends early: Dave's shift is shortened to end a few seconds after
+ * his request, and Erin joins an incident as a responder, is approved for it, and loses the
+ * access once Dave resolves it.
  *
  * @module
  */
@@ -60,18 +62,25 @@ export function buildScenario(world: World): Scenario {
     roles: string[],
     reason: string,
     annotations: Record<string, string[]>,
-    approvals = 1,
-    key = who,
+    options: { approvals?: number; key?: string } = {},
   ) => {
     const request = auth.createAccessRequest({
       user: who,
       roles,
       reason,
       systemAnnotations: annotations,
-      thresholds: [{ approve: approvals, deny: 1 }],
+      thresholds: [{ approve: options.approvals ?? 1, deny: 1 }],
     });
-    ids.set(key, request.id);
+    ids.set(options.key ?? who, request.id);
   };
+  /** The incident the service recorded for a request. */
+  const incidentOf = (key: string) => data(key).incident_id ?? "";
+  /** The service's notes on a request's incident. */
+  const serviceNotes = (key: string) =>
+    (world.pagerduty.incident(incidentOf(key))?.notes ?? [])
+      .filter((n) => n.userId === world.account.bot.id)
+      .map((n) => n.content);
+  const daveAudit = "dave (auditor)";
   const notify = { [NOTIFY]: [notifyService.name] };
   const platform = { ...notify, [ON_CALL_SERVICES]: [platformService.name] };
   const databases = { ...notify, [ON_CALL_SERVICES]: [databaseService.name] };
@@ -82,7 +91,8 @@ export function buildScenario(world: World): Scenario {
     {
       title: `${erin.name} asks for editor (two approvals needed); ` +
         `the request names "${notifyService.name}" to notify`,
-      act: () => create(erin.email, ["editor"], "Deploy the payment hotfix", platform, 2),
+      act: () =>
+        create(erin.email, ["editor"], "Deploy the payment hotfix", platform, { approvals: 2 }),
       expect: `open an incident for ${erin.name}'s request`,
       // Auto-approval's refusal is not recorded (on-call may change); idle covers the look-up.
       done: () => data(erin.email).incident_id !== undefined,
@@ -157,6 +167,37 @@ export function buildScenario(world: World): Scenario {
       done: () => data(bob.email).resolution === "expired",
     },
     {
+      title: `${dave.name} asks for auditor (notify only): it is decided in PagerDuty`,
+      act: () =>
+        create(dave.email, ["auditor"], "Quarterly access review", notify, { key: daveAudit }),
+      expect: `open an incident for ${dave.name}'s request`,
+      done: () => data(daveAudit).incident_id !== undefined,
+    },
+    {
+      title: `${erin.name}, not on call, writes "/approve Looks fine" on the incident in PagerDuty`,
+      act: () => {
+        world.pagerduty.addNoteAs(incidentOf(daveAudit), erin.id, "/approve Looks fine");
+      },
+      expect: "refuse it with a note naming the rule",
+      done: () => serviceNotes(daveAudit).some((n) => n.includes("was not carried out")),
+    },
+    {
+      title: `${carol.name}, on call for "${notifyService.name}", writes ` +
+        '"/approve Audit is due this week" in PagerDuty',
+      act: () => {
+        world.pagerduty.addNoteAs(
+          incidentOf(daveAudit),
+          carol.id,
+          "/approve Audit is due this week",
+        );
+      },
+      expect:
+        `approve ${dave.name}'s request as its reviewer, say so on the incident and resolve it`,
+      done: () =>
+        data(daveAudit).resolution === "approved" &&
+        serviceNotes(daveAudit).some((n) => n.startsWith(carol.name)),
+    },
+    {
       title: `${dave.name} asks for db-admin; he is on call for ${databaseService.name}, ` +
         `and his shift ends ${DEMO_SHIFT_MS / 1000} s from now (the demo shortens it)`,
       act: () => {
@@ -168,7 +209,7 @@ export function buildScenario(world: World): Scenario {
           start: new Date(Date.now() - 2 * 3600_000),
           end: new Date(Date.now() + DEMO_SHIFT_MS),
         });
-        create(dave.email, ["db-admin"], "Vacuum the orders table", databases, 1, "dave-db");
+        create(dave.email, ["db-admin"], "Vacuum the orders table", databases, { key: "dave-db" });
       },
       expect: `auto-approve ${dave.name}'s request until his shift ends`,
       done: () =>
@@ -200,8 +241,7 @@ export function buildScenario(world: World): Scenario {
           ["db-admin"],
           `Helping with https://fake.pagerduty.com/incidents/${incident.id}`,
           databaseIncidents,
-          1,
-          "erin-db",
+          { key: "erin-db" },
         );
       },
       expect: `approve ${erin.name}'s request for the incident she responds to`,

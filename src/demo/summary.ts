@@ -7,6 +7,7 @@
 
 import { PLUGIN_NAME } from "../app/plugin_data.ts";
 import { PLUGIN_USER, type World } from "../fakes/world.ts";
+import { decidedInPagerDuty } from "./timeline.ts";
 
 /** What the fakes hold at the end. */
 export interface DemoSummary {
@@ -16,8 +17,10 @@ export interface DemoSummary {
   readonly requests: number;
   /** Requests by final Teleport state; deleted requests (expired) count as "deleted". */
   readonly requestStates: Readonly<Record<string, number>>;
-  /** Reviews submitted by the service's own Teleport user. */
+  /** Reviews the service's own Teleport user submitted by auto-approval. */
   readonly autoApprovals: number;
+  /** Reviews it submitted for responders who decided in PagerDuty. */
+  readonly responderDecisions: number;
   /** The service's `resolution` plugin data key, by value, over the demo's requests. */
   readonly resolutions: Readonly<Record<string, number>>;
   /** Requests whose access a lock in the fake Auth Service ended, by the service's `locked` key. */
@@ -31,11 +34,16 @@ export function summarize(world: World, requestIds: readonly string[]): DemoSumm
   const resolutions: Record<string, number> = {};
   const locks: Record<string, number> = {};
   let autoApprovals = 0;
+  let responderDecisions = 0;
   for (const id of requestIds) {
     const request = world.auth.request(id);
     const state = request?.state ?? "deleted";
     requestStates[state] = (requestStates[state] ?? 0) + 1;
-    autoApprovals += request?.reviews.filter((r) => r.author === PLUGIN_USER).length ?? 0;
+    for (const review of request?.reviews ?? []) {
+      if (review.author !== PLUGIN_USER) continue;
+      if (decidedInPagerDuty(review.reason)) responderDecisions++;
+      else autoApprovals++;
+    }
     const resolution = world.auth.pluginData(id, PLUGIN_NAME)?.resolution ?? "none";
     resolutions[resolution] = (resolutions[resolution] ?? 0) + 1;
     if (world.auth.isRequestLocked(id)) {
@@ -50,6 +58,7 @@ export function summarize(world: World, requestIds: readonly string[]): DemoSumm
     requests: requestIds.length,
     requestStates,
     autoApprovals,
+    responderDecisions,
     resolutions,
     locks,
   };
@@ -66,6 +75,10 @@ export function summaryRows(summary: DemoSummary): Array<[string, string]> {
     ],
     ["Teleport requests", `${summary.requests} created: ${counts(summary.requestStates)}`],
     ["Auto-approvals", `${summary.autoApprovals} (reviews submitted by ${PLUGIN_USER})`],
+    [
+      "Decided in PagerDuty",
+      `${summary.responderDecisions} (reviews submitted by ${PLUGIN_USER} for on-call responders)`,
+    ],
     ["Plugin data", `resolution ${counts(summary.resolutions)}`],
     [
       "Locks",

@@ -1,8 +1,9 @@
 /**
  * Collects what happens on both fakes while the demo runs, as one list of timestamped entries:
  * on the Teleport side requests created, reviewed, decided, locked and deleted, and the service's
- * plugin data writes; on the PagerDuty side incidents opened, annotated and resolved, and the service's
- * on-call look-ups. Everything here is read from the fakes' own change feeds, so the demo can
+ * plugin data writes; on the PagerDuty side incidents opened, annotated and resolved, the
+ * service's on-call look-ups, and the signed webhooks PagerDuty sends the service for people's
+ * actions. Everything here is read from the fakes' own change feeds, so the demo can
  * print only what really happened.
  *
  * @module
@@ -10,17 +11,21 @@
 
 import { PLUGIN_NAME } from "../app/plugin_data.ts";
 import type { PluginDataChange, StoredRequest, StoreEvent } from "../fakes/auth/store.ts";
-import type { AccountEvent, RecordedCall } from "../fakes/pagerduty/mod.ts";
+import type { AccountEvent, DeliveryResult, RecordedCall } from "../fakes/pagerduty/mod.ts";
 import { PLUGIN_USER, type World } from "../fakes/world.ts";
 import type { Lock } from "../teleport/types.ts";
 
 /** Which system an entry happened in. */
 export type Side = "teleport" | "pagerduty";
 
-/** Who caused an entry: the service under demonstration, Teleport itself, or a named person. */
+/**
+ * Who caused an entry: the service under demonstration, Teleport or PagerDuty themselves, or a
+ * named person.
+ */
 export type Actor =
   | { readonly kind: "service" }
   | { readonly kind: "teleport" }
+  | { readonly kind: "pagerduty" }
   | { readonly kind: "person"; readonly name: string };
 
 /** One thing that happened on a fake. */
@@ -50,13 +55,19 @@ const SHOWN_KEYS = [
 ];
 
 /** The executor's bookkeeping (leases, note markers): not shown, since nothing happens by them. */
-const HIDDEN_KEYS = ["lease", "posting", "outcome_noted", "jobs_done"];
+const HIDDEN_KEYS = ["lease", "posting", "outcome_noted", "jobs_done", "notices"];
 
 /** Long values (a review reason copied into `resolve_reason`) are cut in the timeline. */
 const MAX_VALUE = 48;
 
 const SERVICE: Actor = { kind: "service" };
 const TELEPORT: Actor = { kind: "teleport" };
+const PAGERDUTY: Actor = { kind: "pagerduty" };
+
+/** Whether a review the service submitted carries out a decision made in PagerDuty. */
+export function decidedInPagerDuty(reason: string): boolean {
+  return /^(Approved|Denied) in PagerDuty by /.test(reason);
+}
 
 /** What the timeline remembers of a request, to tell what changed in the next PUT. */
 interface Seen {
@@ -76,6 +87,7 @@ export class Timeline {
   #seq = 0;
   #taken = 0;
   #callsSeen = 0;
+  #deliveriesSeen = 0;
 
   /** Starts listening to both fakes of `world`; {@linkcode close} stops it. */
   constructor(world: World, clock: () => number = Date.now) {
@@ -98,6 +110,7 @@ export class Timeline {
   /** The entries recorded since the last call, in the order they happened. */
   take(): TimelineEntry[] {
     this.#collectCalls();
+    this.#collectDeliveries();
     const fresh = this.#entries.slice(this.#taken);
     this.#taken = this.#entries.length;
     return fresh.sort((a, b) => a.at - b.at || a.seq - b.seq);
@@ -132,13 +145,18 @@ export class Timeline {
     if (seen === undefined) this.#created(at, request);
     for (const review of request.reviews.slice(seen?.reviews ?? 0)) {
       const byService = review.author === PLUGIN_USER;
+      const label = !byService
+        ? "reviewed"
+        : decidedInPagerDuty(review.reason)
+        ? "for the responder: reviewed"
+        : "auto-approval: reviewed";
       this.#add({
         at,
         side: "teleport",
         actor: byService ? SERVICE : { kind: "person", name: review.author },
-        text: `${byService ? "auto-approval: reviewed" : "reviewed"} request ${
-          shortId(request.id)
-        }: ${review.decision}${review.reason ? ` "${review.reason}"` : ""}`,
+        text: `${label} request ${shortId(request.id)}: ${review.decision}${
+          review.reason ? ` "${review.reason}"` : ""
+        }`,
       });
     }
     if (seen !== undefined && seen.state !== request.state) {
@@ -183,12 +201,16 @@ export class Timeline {
     const before = this.#pluginData.get(change.resource) ?? {};
     this.#pluginData.set(change.resource, change.data);
     const changed = Object.keys(change.set).filter((key) =>
-      (change.data[key] ?? "") !== (before[key] ?? "") && !HIDDEN_KEYS.includes(key)
+      (change.data[key] ?? "") !== (before[key] ?? "") && !HIDDEN_KEYS.includes(key) &&
+      // A job's own progress is bookkeeping too; a job stored or finished is not.
+      (key !== "scheduled" || jobCount(change.data[key]) !== jobCount(before[key]))
     );
     if (changed.length === 0) return;
     const shown = SHOWN_KEYS.filter((key) => changed.includes(key))
       .map((key) => `${key}=${clip(change.data[key] ?? "(deleted)", MAX_VALUE)}`);
-    const others = changed.filter((key) => !SHOWN_KEYS.includes(key));
+    // Scheduled jobs are JSON; how many wait is what matters here.
+    if (changed.includes("scheduled")) shown.push(`scheduled=${jobCount(change.data.scheduled)}`);
+    const others = changed.filter((key) => !SHOWN_KEYS.includes(key) && key !== "scheduled");
     // Keys whose values are not shown are named after the shown ones, or alone.
     const parts = shown.length === 0
       ? others
@@ -252,6 +274,33 @@ export class Timeline {
     return { kind: "person", name: user.name };
   }
 
+  /**
+   * Adds the webhooks the fake PagerDuty delivered to the service for people's actions (those
+   * about the service's own notes are left out), at the time of the action.
+   */
+  #collectDeliveries(): void {
+    const deliveries = this.#world.pagerduty.deliveries;
+    for (const delivery of deliveries.slice(this.#deliveriesSeen)) this.#onDelivery(delivery);
+    this.#deliveriesSeen = deliveries.length;
+  }
+
+  #onDelivery(delivery: DeliveryResult): void {
+    const event = (JSON.parse(delivery.body) as {
+      event: { occurred_at: string; agent: { id?: unknown } | null };
+    }).event;
+    const agentId = typeof event.agent?.id === "string" ? event.agent.id : "";
+    if (this.#pagerDutyActor(agentId).kind === "service") return;
+    const status = delivery.attempts.at(-1)?.status ?? 0;
+    this.#add({
+      at: Date.parse(event.occurred_at),
+      side: "pagerduty",
+      actor: PAGERDUTY,
+      text: `sent ${delivery.eventType} to the service as a signed webhook (answered ${
+        status || "nothing"
+      })`,
+    });
+  }
+
   /** Adds the service's on-call look-ups, which the fake PagerDuty records as calls. */
   #collectCalls(): void {
     const calls = this.#world.pagerduty.calls;
@@ -275,6 +324,17 @@ export class Timeline {
       } (answered ${call.status})`,
     });
   }
+}
+
+function jobCount(json: string | undefined): string {
+  let count = 0;
+  try {
+    const value: unknown = JSON.parse(json ?? "[]");
+    count = Array.isArray(value) ? value.length : 0;
+  } catch {
+    count = 0;
+  }
+  return `${count} job${count === 1 ? "" : "s"}`;
 }
 
 function clip(text: string, max: number): string {

@@ -8,7 +8,12 @@
  */
 
 import { join } from "node:path";
-import type { AccessEndConfig, AutoApprovalConfig, Config } from "../config/types.ts";
+import type {
+  AccessEndConfig,
+  AutoApprovalConfig,
+  Config,
+  ReviewsConfig,
+} from "../config/types.ts";
 import { DEFAULT_ACCESS_END } from "../config/access_end.ts";
 import { Secret } from "../config/types.ts";
 import { ACCESS_PLUGIN_PERMISSIONS, type Permissions } from "./auth/rbac.ts";
@@ -37,6 +42,10 @@ export interface ConfigOverrides {
   readonly reconcileIntervalMs?: number;
   readonly maxRequestsPerMinute?: number;
   readonly http?: Config["http"];
+  /** `[pagerduty.reviews]`; secrets given as values. Needs `http`. */
+  readonly reviews?: ReviewsConfig;
+  /** `[log] severity`; by default `info` in-process and `warn` in the written config file. */
+  readonly logSeverity?: Config["log"]["severity"];
   readonly refreshIdentity?: boolean;
   readonly refreshIdentityIntervalMs?: number;
 }
@@ -116,9 +125,10 @@ export class World {
         maxRequestsPerMinute: overrides.maxRequestsPerMinute ?? 100_000,
         autoApproval: { enabled: true, scheduleIds: [], roles: [], ...overrides.autoApproval },
         accessEnd: { ...DEFAULT_ACCESS_END, ...overrides.accessEnd },
+        reviews: overrides.reviews,
       },
       http: overrides.http,
-      log: { output: "stderr", severity: "info", format: "text" },
+      log: { output: "stderr", severity: overrides.logSeverity ?? "info", format: "text" },
       processing: {
         concurrency: overrides.concurrency ?? 16,
         reconcileIntervalMs: overrides.reconcileIntervalMs ?? 300_000,
@@ -154,9 +164,26 @@ export class World {
       `concurrency = ${c.processing.concurrency}`,
       "",
       "[log]",
-      'severity = "warn"',
+      `severity = "${overrides.logSeverity ?? "warn"}"`,
     ];
     if (c.http) lines.push("", "[http]", `listen_addr = ${JSON.stringify(c.http.listenAddr)}`);
+    const reviews = c.pagerduty.reviews;
+    if (reviews) {
+      const list = (values: readonly (string | number)[]) => JSON.stringify(values);
+      lines.push(
+        "",
+        "[pagerduty.reviews]",
+        `webhook_secrets = ${list(reviews.webhookSecrets.map((secret) => secret.reveal()))}`,
+        ...(reviews.actionSecret
+          ? [`action_secret = ${JSON.stringify(reviews.actionSecret.reveal())}`]
+          : []),
+        `approve_workflows = ${list(reviews.approveWorkflows)}`,
+        `deny_workflows = ${list(reviews.denyWorkflows)}`,
+        `approver_escalation_levels = ${list(reviews.approverEscalationLevels)}`,
+        `approver_emails = ${list(reviews.approverEmails)}`,
+        `approver_teams = ${list(reviews.approverTeams)}`,
+      );
+    }
     const path = join(this.dir, "teleport-pagerduty.toml");
     await Deno.writeTextFile(path, lines.join("\n") + "\n", { mode: 0o600 });
     return path;

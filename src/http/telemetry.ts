@@ -46,6 +46,7 @@ export function metricsObserver(metrics: Metrics): LifecycleObserver {
     noteAdded: (reason) => metrics.incidentNoteAdded(reason),
     incidentResolved: (resolution) => metrics.incidentResolved(resolution),
     autoApproval: (outcome) => metrics.autoApproval(outcome),
+    responderDecision: (path, outcome) => metrics.responderDecision(path, outcome),
     handlerError: (stage) => metrics.handlerError(stage),
     accessLocked: (reason) => metrics.accessLocked(reason),
   };

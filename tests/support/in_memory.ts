@@ -265,8 +265,11 @@ export class InMemoryPagerDuty implements PagerDutyApi {
 
   getUser(id: string): Promise<User> {
     return this.#run("getUser", () => {
-      const u = this.account.requireUser(id);
-      return { id: u.id, name: u.name, email: u.email };
+      const u = this.account.user(id);
+      if (!u) {
+        throw new PagerDutyError(`no user ${id}`, { status: 404, operation: "GET /users/{id}" });
+      }
+      return { id: u.id, name: u.name, email: u.email, teamIds: [...u.teamIds] };
     });
   }
 
