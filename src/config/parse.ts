@@ -228,7 +228,7 @@ async function readPagerDuty(
   }
   const fields = {
     authScheme: s.choice("auth_scheme", ["token", "bearer"] as const) ?? "token",
-    urgency: s.choice("urgency", ["high", "low"] as const) ?? "high",
+    urgency: s.choice("urgency", ["high", "low"] as const),
     priority: s.text("priority", "a priority name or ID"),
     requestTimeoutMs: s.duration("request_timeout", 1000) ?? DEFAULTS.requestTimeoutMs,
     maxRequestsPerMinute: Math.min(

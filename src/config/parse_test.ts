@@ -58,7 +58,7 @@ Deno.test("a minimal config gets every default", async () => {
   assert.equal(config.pagerduty.authScheme, "token");
   assert.equal(config.pagerduty.notifyServiceAnnotation, "pagerduty_notify_service");
   assert.equal(config.pagerduty.servicesAnnotation, "pagerduty_services");
-  assert.equal(config.pagerduty.urgency, "high");
+  assert.equal(config.pagerduty.urgency, undefined, "no urgency: the service's rules decide");
   assert.equal(config.pagerduty.priority, undefined);
   assert.equal(config.pagerduty.requestTimeoutMs, 10_000);
   assert.equal(config.pagerduty.maxRequestsPerMinute, 900);
