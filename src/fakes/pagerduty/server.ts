@@ -198,6 +198,7 @@ export class FakePagerDuty {
   readonly #validator: RequestValidator;
   readonly #render: Renderer;
   readonly #clock: () => number;
+  readonly #reshapes = new Map<string, (body: JsonObject) => JsonObject>();
   readonly #abilities: string[];
   readonly #requireAccept: boolean;
   readonly #maxCalls: number;
@@ -443,6 +444,15 @@ export class FakePagerDuty {
     this.faults.dropNext(count, options);
   }
 
+  /**
+   * Rewrites every successful JSON answer of one operation (e.g. `listOnCalls`) with `reshape`,
+   * to play a PagerDuty that leaves fields out or sends them as null; undefined stops it.
+   */
+  reshapeAnswers(operation: string, reshape: ((body: JsonObject) => JsonObject) | undefined): void {
+    if (reshape === undefined) this.#reshapes.delete(operation);
+    else this.#reshapes.set(operation, reshape);
+  }
+
   /** Adds constant latency to every request (or to one operation's); 0 removes it. */
   setLatency(ms: number, options: FaultScope = {}): void {
     this.faults.setLatency(ms, options);
@@ -594,8 +604,12 @@ export class FakePagerDuty {
       if (verdict !== undefined) rateHeaders = rateLimitHeaders(verdict);
       if (verdict !== undefined && !verdict.allowed) throw new PdHttpError(429, RATE_LIMITED_BODY);
       if (match === undefined) throw notFound();
+      const result = this.#execute(request, url, rawBody, match.route, match.params, token);
+      const reshape = this.#reshapes.get(match.route.operationId);
       response = this.#respond(
-        this.#execute(request, url, rawBody, match.route, match.params, token),
+        reshape && result.body !== undefined && result.status < 300
+          ? { ...result, body: reshape(structuredClone(result.body)) }
+          : result,
         rateHeaders,
       );
     } catch (error) {
