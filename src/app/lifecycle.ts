@@ -21,6 +21,7 @@ import { TeleportError } from "../teleport/types.ts";
 import { NO_OBSERVER } from "./observer.ts";
 import { decodeRecord, mayHaveIncident, PLUGIN_NAME, type ScheduledJob } from "./plugin_data.ts";
 import { type ProcessorDeps, RequestProcessor } from "./processor.ts";
+import { RuleFacts } from "./rule_facts.ts";
 import { defaultRetryDelay, KeyedQueue, mergeWork, type Work } from "./queue.ts";
 import { changeRecord, type ExecutorDeps, LeaseBusyError } from "./run.ts";
 import { addJob, type JobHandlers, nextDueAt } from "./scheduled.ts";
@@ -30,7 +31,7 @@ import { WakeTimers } from "./wake_timers.ts";
 export interface LifecycleOptions extends
   Omit<
     ExecutorDeps,
-    "rules" | "observer" | "now" | "clock" | "instanceId" | "casAttempts"
+    "rules" | "ruleFacts" | "observer" | "now" | "clock" | "instanceId" | "casAttempts"
   >,
   Partial<Pick<ExecutorDeps, "observer" | "now" | "clock" | "instanceId" | "casAttempts">> {
   /** Handlers of scheduled jobs by kind. */
@@ -66,12 +67,14 @@ export class Lifecycle {
   /** Creates a lifecycle; nothing runs until events arrive. */
   constructor(options: LifecycleOptions) {
     this.#options = options;
+    const clock = options.clock ?? (() => Date.now());
     this.#deps = {
       ...options,
       rules: () => this.#rules.values(),
+      ruleFacts: new RuleFacts(options.auth, clock),
       observer: options.observer ?? NO_OBSERVER,
       now: options.now ?? (() => performance.now()),
-      clock: options.clock ?? (() => Date.now()),
+      clock,
       instanceId: options.instanceId ?? crypto.randomUUID(),
       casAttempts: options.casAttempts ?? 8,
       jobHandlers: options.jobHandlers ?? {},

@@ -17,6 +17,7 @@ import {
 } from "./plugin_data.ts";
 import { RequestProcessor } from "./processor.ts";
 import type { Work } from "./queue.ts";
+import { RuleFacts } from "./rule_facts.ts";
 import { LEASE_MS, LeaseBusyError } from "./run.ts";
 import type { JobHandlers } from "./scheduled.ts";
 
@@ -45,6 +46,7 @@ function world(options: { autoApproval?: boolean; jobHandlers?: JobHandlers } = 
       selfUser: "teleport-plugin",
       proxyAddr: () => "",
       rules: () => [],
+      ruleFacts: new RuleFacts(auth, () => wall),
       notifyAnnotation: NOTIFY,
       servicesAnnotation: SERVICES,
       autoApproval: autoApprovalConfig({ enabled: options.autoApproval ?? false }),
@@ -327,6 +329,7 @@ Deno.test("executor: a role that cannot read users refuses auto-approval once in
     selfUser: "teleport-plugin",
     proxyAddr: () => "",
     rules: () => [],
+    ruleFacts: new RuleFacts(w.auth, () => w.now()),
     notifyAnnotation: NOTIFY,
     servicesAnnotation: SERVICES,
     autoApproval: autoApprovalConfig({ enabled: true, emailTrait: "email" }),
