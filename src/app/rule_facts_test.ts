@@ -20,7 +20,7 @@ function auth(users: Record<string, TeleportUser["traits"]>, fail?: TeleportErro
   };
 }
 
-async function withLogs(body: (records: LogRecord[]) => Promise<void>): Promise<void> {
+async function withLogs(body: (records: LogRecord[]) => Promise<void> | void): Promise<void> {
   const records: LogRecord[] = [];
   await configure({
     sinks: { memory: (record) => records.push(record) },
@@ -72,7 +72,7 @@ Deno.test("any other failure to read the user throws and is not kept", async () 
 });
 
 Deno.test("a rule that cannot be evaluated is reported once per version of its condition", async () => {
-  await withLogs(async (records) => {
+  await withLogs((records) => {
     const facts = new RuleFacts(auth({}), () => 0);
     const rule = {
       name: "broken",
