@@ -133,6 +133,25 @@ const VARIABLES: Readonly<Record<string, { type: Type; read: (env: ConditionEnv)
   "plugin.spec.name": { type: "string", read: (env) => env.pluginName },
 };
 
+/** Functions of Teleport's language this service does not build; named when a rule uses them. */
+const UNSUPPORTED_FUNCTIONS = [
+  "has_labels",
+  "regexp.match",
+  "regexp.replace",
+  "email.local",
+  "ifelse",
+  "choose",
+  "option",
+  "dict",
+  "pair",
+  "strings.replaceall",
+  "strings.split",
+  "newer_than",
+  "older_than",
+  "put",
+  "add_values",
+];
+
 /** Facts Teleport has that this service does not read; named when a rule uses them. */
 const UNSUPPORTED_VARIABLES = [
   "access_request.spec.requested_resources",
@@ -446,6 +465,9 @@ class Parser {
       if (fn) return { kind: "call", fn, name: token.text, args: this.args() };
       const dot = token.text.lastIndexOf(".");
       const method = token.text.slice(dot + 1);
+      if (UNSUPPORTED_FUNCTIONS.includes(token.text)) {
+        throw new ConditionError(`${token.text}() is not supported by this service`);
+      }
       if (dot < 0 || METHODS[method] === undefined) {
         throw new ConditionError(`unsupported function ${token.text}()`);
       }
@@ -456,6 +478,9 @@ class Parser {
 
   private method(name: string, receiver: Node): Node {
     const fn = METHODS[name];
+    if (UNSUPPORTED_FUNCTIONS.includes(name)) {
+      throw new ConditionError(`.${name}() is not supported by this service`);
+    }
     if (!fn) throw new ConditionError(`unsupported method .${name}()`);
     return { kind: "call", fn, name, args: [receiver, ...this.args()] };
   }
