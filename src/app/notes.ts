@@ -57,6 +57,11 @@ export function sameNote(a: PostingMarker | undefined, b: PostingMarker): boolea
   return a.kind === "outcome" || (b.kind === "review" && a.index === b.index);
 }
 
+/** Whether the record says the note named by `marker` is already on every incident. */
+export function noteDone(record: RequestRecord, marker: PostingMarker): boolean {
+  return marker.kind === "outcome" ? record.outcomeNoted : record.reviewsCount >= marker.index;
+}
+
 /** The record once the note named by `marker` is on every incident. */
 export function withNoteDone(current: RequestRecord, marker: PostingMarker): RequestRecord {
   const done = marker.kind === "outcome"
@@ -73,6 +78,8 @@ async function postOnce(
   reason: "review" | "resolution",
 ): Promise<void> {
   await run.hold();
+  // Taking the lease may have read a newer record: another instance may have posted it meanwhile.
+  if (noteDone(run.record, marker)) return;
   const lookFirst = sameNote(run.record.posting, marker);
   if (!lookFirst) {
     await run.change((current) => write({ ...current, posting: marker }, undefined));
