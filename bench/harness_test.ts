@@ -5,12 +5,13 @@ const FIGURES = {
   latency_ms: { p50: 3, p95: 9, p99: 20 },
   burst: { requests: 5000, seconds: 8, requests_per_second: 625 },
   rate_limited: { requests: 1000, drain_seconds: 61, floor_seconds: 62.6, http_429: 0 },
-  calls_per_request: 3,
+  calls_per_request: 4,
   peak_rss_mb: { idle: 90, tracked_10k: 110 },
 };
 
 Deno.test("verdicts check each figure against the issue's target", () => {
   const good = verdicts(FIGURES, 10_000);
+  assert.equal(good[6].target, "<= 4, as the Go plugin");
   assert.deepEqual(good.map((v) => v.pass), [
     undefined,
     undefined,
@@ -26,7 +27,7 @@ Deno.test("verdicts check each figure against the issue's target", () => {
     latency_ms: { p50: 3, p95: 9, p99: 25 },
     burst: { requests: 5000, seconds: 10, requests_per_second: 500 },
     rate_limited: { requests: 1000, drain_seconds: 66, floor_seconds: 62.6, http_429: 1 },
-    calls_per_request: 3.01,
+    calls_per_request: 4.01,
     peak_rss_mb: { idle: 90, tracked_10k: 120 },
   }, 10_000);
   assert.deepEqual(bad.filter((v) => v.pass !== undefined).map((v) => v.pass), [
@@ -87,6 +88,7 @@ Deno.test("the harness runs every scenario against the real service and reports 
   const byOperation: Record<string, number> = json.details.calls.by_operation;
   assert.equal(byOperation.createIncident, 1);
   assert.equal(byOperation.updateIncident, 1);
+  assert.equal(byOperation.createIncidentNote, 2, "the review's note and the outcome's, as in Go");
   const sum = Object.values(byOperation).reduce((a, b) => a + b, 0);
   assert.ok(Math.abs(json.calls_per_request - sum) < 0.01, `${json.calls_per_request} vs ${sum}`);
   assert.ok(json.peak_rss_mb.tracked_10k >= json.peak_rss_mb.idle, "a peak never goes down");

@@ -5,21 +5,46 @@
  * Options:
  * - `--out PATH`: where to write the JSON (default `bench/results.json`);
  * - `--service-v8-flags FLAGS`: run the service with `--v8-flags=FLAGS`, to measure a variant
- *   of the shipped run flags (write it elsewhere with `--out`).
+ *   of the shipped run flags (write it elsewhere with `--out`);
+ * - `--only calls`: measure only the PagerDuty calls per request (seconds, not minutes) and
+ *   merge them into the results already in `--out`.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { formatTable, FULL_SIZES, runBenchmark } from "./harness.ts";
+import {
+  type BenchResults,
+  formatTable,
+  FULL_SIZES,
+  remeasureCalls,
+  runBenchmark,
+} from "./harness.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: {
     out: { type: "string", default: new URL("./results.json", import.meta.url).pathname },
     "service-v8-flags": { type: "string" },
+    only: { type: "string" },
   },
 });
+
+if (values.only !== undefined) {
+  if (values.only !== "calls") {
+    console.error(`--only ${values.only}: only "calls" can be measured alone`);
+    Deno.exit(2);
+  }
+  const previous: BenchResults = JSON.parse(await Deno.readTextFile(values.out));
+  const results = await remeasureCalls(previous, FULL_SIZES, {
+    v8Flags: values["service-v8-flags"],
+  });
+  await Deno.writeTextFile(values.out, JSON.stringify(results, null, 2) + "\n");
+  console.log(formatTable(results.verdicts.filter((v) => v.measure.startsWith("PagerDuty calls"))));
+  console.log(`\nby operation: ${JSON.stringify(results.details.calls.by_operation)}`);
+  console.log(`Wrote the calls figures into ${values.out}.`);
+  Deno.exit(0);
+}
 
 const started = performance.now();
 const results = await runBenchmark(FULL_SIZES, {

@@ -4,42 +4,18 @@
  */
 
 import assert from "node:assert/strict";
-import { decodeRecord, PLUGIN_NAME, type RequestRecord } from "../src/app/plugin_data.ts";
-import type { IncidentRecord } from "../src/fakes/pagerduty/mod.ts";
 import { PLUGIN_USER, type World } from "../src/fakes/world.ts";
 import type { AccessRequest } from "../src/teleport/types.ts";
-import { type ServiceHandle, withService } from "./harness.ts";
+import {
+  incidentOf,
+  notesOf,
+  record,
+  resolvedIncident,
+  type ServiceHandle,
+  withService,
+} from "./harness.ts";
 
 const NOTIFY = "Teleport Access Requests";
-
-function record(world: World, id: string): RequestRecord {
-  return decodeRecord(world.auth.pluginData(id, PLUGIN_NAME));
-}
-
-/** Waits until the request has an incident recorded and returns it. */
-async function incidentOf(world: World, id: string): Promise<IncidentRecord> {
-  await world.auth.waitFor(() => record(world, id).incidentId !== "", {
-    description: `an incident recorded for ${id}`,
-  });
-  const incident = world.pagerduty.incident(record(world, id).incidentId);
-  assert.ok(incident, "the recorded incident exists in PagerDuty");
-  return incident;
-}
-
-async function resolvedIncident(world: World, id: string): Promise<IncidentRecord> {
-  const { id: incidentId } = await incidentOf(world, id);
-  await world.pagerduty.waitFor(() => world.pagerduty.incident(incidentId)?.status === "resolved", {
-    description: `incident ${incidentId} resolved`,
-  });
-  await world.auth.waitFor(() => record(world, id).resolution !== "", {
-    description: "the resolution recorded",
-  });
-  return world.pagerduty.incident(incidentId)!;
-}
-
-function notesOf(incident: IncidentRecord): string[] {
-  return incident.notes.map((n) => n.content);
-}
 
 function createRequest(
   world: World,
@@ -201,7 +177,7 @@ Deno.test("an Access Monitoring Rule routes the request to its recipients", asyn
       name: "route-editors",
       subjects: ["access_request"],
       states: [],
-      condition: 'contains(access_request.spec.roles, "editor")',
+      condition: 'access_request.spec.roles.contains("editor")',
       notificationName: "pagerduty",
       recipients: ["Databases"],
     });

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { decodeRecord, PLUGIN_NAME } from "../src/app/plugin_data.ts";
-import { type Running, spawnDeno } from "../src/cli/testdata/process.ts";
+import { type Running, spawnDeno } from "../src/testing/deno_process.ts";
 import { Secret } from "../src/config/types.ts";
 import { annotatedEvent } from "../src/fakes/pagerduty/mod.ts";
 import { PLUGIN_USER, World } from "../src/fakes/world.ts";

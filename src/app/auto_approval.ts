@@ -6,6 +6,7 @@
  * @module
  */
 
+import { isEmailAddress } from "../pagerduty/email.ts";
 import type { OnCall, Service, User } from "../pagerduty/types.ts";
 import type { AutoApprovalConfig } from "../config/types.ts";
 
@@ -42,12 +43,12 @@ export type Verdict =
   | { readonly approve: true; readonly matches: readonly OnCallMatch[] }
   | { readonly approve: false; readonly reason: RefusalReason; readonly detail: string };
 
-// An address only (no display name, no comments), as Go's `lib.IsEmail` accepts.
-const EMAIL = /^[^\s@<>(),;:"\[\]\\]+@[^\s@<>(),;:"\[\]\\]+\.[^\s@<>(),;:"\[\]\\.]+$/;
-
-/** Whether the text is a bare email address. */
+/**
+ * Whether the text is a bare email address, as Go's `lib.IsEmail` (`net/mail`) accepts it: no
+ * display name or comments, a dotless domain such as `localhost` included.
+ */
 export function isEmail(text: string): boolean {
-  return EMAIL.test(text);
+  return isEmailAddress(text);
 }
 
 /**

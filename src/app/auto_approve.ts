@@ -115,7 +115,11 @@ export async function judgeOnCall(
   const user = found.user;
   const names = namesFromAnnotation(request, run.deps.servicesAnnotation);
   const services: Service[] = await findServices(run, names, run.log);
-  const policyIds = [...new Set(services.map((s) => s.escalationPolicyId))];
+  const policyIds = [
+    ...new Set(
+      services.flatMap((s) => s.escalationPolicyId === undefined ? [] : [s.escalationPolicyId]),
+    ),
+  ];
   const onCalls = policyIds.length === 0 ? [] : await pagerduty.listOnCalls({
     userId: user.id,
     escalationPolicyIds: policyIds,

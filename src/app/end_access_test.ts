@@ -22,6 +22,7 @@ import { lockName } from "./locks.ts";
 import { NO_OBSERVER } from "./observer.ts";
 import { decodeRecord, encodeRecord, PLUGIN_NAME, type RequestRecord } from "./plugin_data.ts";
 import { RequestProcessor } from "./processor.ts";
+import { RuleFacts } from "./rule_facts.ts";
 import type { Work } from "./queue.ts";
 
 const NOTIFY = "pagerduty_notify_service";
@@ -75,6 +76,7 @@ function world(accessEnd: Partial<AccessEndConfig> = {}) {
     observer: { ...NO_OBSERVER, accessLocked: (reason) => locked.push(reason) },
     now: () => performance.now(),
     clock: () => wall,
+    ruleFacts: new RuleFacts(auth, () => wall),
     instanceId: "instance-a",
     casAttempts: 8,
     jobHandlers: ACCESS_END_JOB_HANDLERS,
@@ -252,6 +254,7 @@ Deno.test("shift end: a shift already over by this host's clock (PagerDuty's run
     observer: NO_OBSERVER,
     now: () => performance.now(),
     clock: () => w.now(),
+    ruleFacts: new RuleFacts(w.auth, () => w.now()),
     instanceId: "a",
     casAttempts: 8,
     jobHandlers: ACCESS_END_JOB_HANDLERS,

@@ -23,6 +23,7 @@ import { IncidentWatch } from "./incident_watch.ts";
 import { NO_OBSERVER } from "./observer.ts";
 import { decodeRecord, mayHaveIncident, PLUGIN_NAME, type ScheduledJob } from "./plugin_data.ts";
 import { type ProcessorDeps, RequestProcessor } from "./processor.ts";
+import { RuleFacts } from "./rule_facts.ts";
 import { defaultRetryDelay, KeyedQueue, mergeWork, type Work } from "./queue.ts";
 import { changeRecord, type ExecutorDeps, keep, LeaseBusyError, write } from "./run.ts";
 import { addJob, type JobHandlers, nextDueAt } from "./scheduled.ts";
@@ -32,7 +33,14 @@ import { WakeTimers } from "./wake_timers.ts";
 export interface LifecycleOptions extends
   Omit<
     ExecutorDeps,
-    "rules" | "observer" | "now" | "clock" | "instanceId" | "casAttempts" | "incidentWatch"
+    | "rules"
+    | "ruleFacts"
+    | "observer"
+    | "now"
+    | "clock"
+    | "instanceId"
+    | "casAttempts"
+    | "incidentWatch"
   >,
   Partial<Pick<ExecutorDeps, "observer" | "now" | "clock" | "instanceId" | "casAttempts">> {
   /** Handlers of scheduled jobs by kind. */
@@ -82,6 +90,7 @@ export class Lifecycle {
       ...options,
       incidentWatch: this.#incidentWatch,
       rules: () => this.#rules.values(),
+      ruleFacts: new RuleFacts(options.auth, clock),
       observer: options.observer ?? NO_OBSERVER,
       now: options.now ?? (() => performance.now()),
       clock,

@@ -101,7 +101,12 @@ export function autoApprovalReason(
   pagerDutyUser: { name: string; email: string },
   matches: readonly { serviceName: string; escalationLevel: number }[],
 ): string {
-  const services = matches.map((m) => `${m.serviceName} (escalation level ${m.escalationLevel})`);
+  // PagerDuty may leave the level out (read as Infinity): then the service alone is named.
+  const services = matches.map((m) =>
+    Number.isFinite(m.escalationLevel)
+      ? `${m.serviceName} (escalation level ${m.escalationLevel})`
+      : m.serviceName
+  );
   return `Access requested by user ${pagerDutyUser.name} (${pagerDutyUser.email}) ` +
     `who is on call in service(s) ${[...new Set(services)].join(", ")}`;
 }

@@ -84,3 +84,12 @@ Deno.test("the auto-approval reason names the services and levels", () => {
       "DB (escalation level 1), Web (escalation level 2)",
   );
 });
+
+Deno.test("an on-call level PagerDuty left out is not printed as a number", () => {
+  assert.equal(
+    autoApprovalReason({ name: "Alice", email: "alice@example.com" }, [
+      { serviceName: "DB", escalationLevel: Number.POSITIVE_INFINITY },
+    ]),
+    "Access requested by user Alice (alice@example.com) who is on call in service(s) DB",
+  );
+});

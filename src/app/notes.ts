@@ -74,6 +74,13 @@ export function sameNote(a: PostingMarker | undefined, b: PostingMarker): boolea
   return true;
 }
 
+/** Whether the record says the note named by `marker` is already on every incident. */
+export function noteDone(record: RequestRecord, marker: PostingMarker): boolean {
+  if (marker.kind === "outcome") return record.outcomeNoted;
+  if (marker.kind === "notice") return record.notices.includes(marker.code);
+  return record.reviewsCount >= marker.index;
+}
+
 /** The record once the note named by `marker` is on every incident. */
 export function withNoteDone(current: RequestRecord, marker: PostingMarker): RequestRecord {
   const done = marker.kind === "outcome"
@@ -92,6 +99,8 @@ async function postOnce(
   reason: NoteReason,
 ): Promise<void> {
   await run.hold();
+  // Taking the lease may have read a newer record: another instance may have posted it meanwhile.
+  if (noteDone(run.record, marker)) return;
   const lookFirst = sameNote(run.record.posting, marker);
   if (!lookFirst) {
     await run.change((current) => write({ ...current, posting: marker }, undefined));

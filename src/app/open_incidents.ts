@@ -26,7 +26,7 @@ import {
   withIncident,
   withRequestFacts,
 } from "./plugin_data.ts";
-import { notifyRouting } from "./routing.ts";
+import { notifyRouting, rulesNeedUserTraits } from "./routing.ts";
 import { type Change, keep, type RequestRun, write } from "./run.ts";
 
 /** What recording a confirmed incident found. */
@@ -165,23 +165,33 @@ async function closeLate(
   );
 }
 
-/** Looks up the services to notify; names PagerDuty does not know are logged and skipped. */
+/**
+ * Looks up the services to notify: Access Monitoring Rules first, evaluated with the requester's
+ * traits when a rule reads them (each rule that cannot be evaluated is reported once), else the
+ * notify annotation. Names PagerDuty does not know are logged and skipped.
+ */
 export async function notifyTargets(run: RequestRun, request: AccessRequest): Promise<Service[]> {
-  const routing = notifyRouting(request, run.deps.rules(), {
+  const { ruleFacts } = run.deps;
+  const rules = [...run.deps.rules()];
+  const userTraits = rulesNeedUserTraits(rules, PLUGIN_NAME)
+    ? await ruleFacts.userTraits(request.user)
+    : {};
+  const routing = notifyRouting(request, rules, {
     notifyAnnotation: run.deps.notifyAnnotation,
     pluginName: PLUGIN_NAME,
+    userTraits,
   });
-  for (const { rule, message } of routing.ruleErrors) {
-    run.log.warn(
-      "Access Monitoring Rule {rule} was skipped: its condition is not understood ({message})",
-      { rule, message },
-    );
-  }
+  for (const { rule, message } of routing.ruleErrors) ruleFacts.reportUnusable(rule, message);
   if (routing.serviceNames.length === 0) {
     run.log.debug("No service to notify: annotation {annotation} is missing or empty", {
       annotation: run.deps.notifyAnnotation,
     });
     return [];
+  }
+  if (routing.source === "access_monitoring_rule") {
+    run.log.debug("Access Monitoring Rules route the request to {services}", {
+      services: routing.serviceNames.join(", "),
+    });
   }
   const services = await findServices(run, routing.serviceNames, run.log);
   // Two names may differ only in spelling yet resolve to the same service.

@@ -7,7 +7,7 @@ import { InMemoryAuth, InMemoryPagerDuty } from "../../tests/support/in_memory.t
 import { PagerDutyError } from "../pagerduty/types.ts";
 import { TeleportError } from "../teleport/types.ts";
 import type { AccessRequest } from "../teleport/types.ts";
-import { incidentKey, reviewNote } from "./messages.ts";
+import { incidentKey, outcomeNote, reviewNote } from "./messages.ts";
 import { NO_OBSERVER } from "./observer.ts";
 import {
   decodeRecord,
@@ -18,6 +18,7 @@ import {
 } from "./plugin_data.ts";
 import { RequestProcessor } from "./processor.ts";
 import type { Work } from "./queue.ts";
+import { RuleFacts } from "./rule_facts.ts";
 import { LEASE_MS, LeaseBusyError } from "./run.ts";
 import type { JobHandlers } from "./scheduled.ts";
 
@@ -46,6 +47,7 @@ function world(options: { autoApproval?: boolean; jobHandlers?: JobHandlers } = 
       selfUser: "teleport-plugin",
       proxyAddr: () => "",
       rules: () => [],
+      ruleFacts: new RuleFacts(auth, () => wall),
       notifyAnnotation: NOTIFY,
       servicesAnnotation: SERVICES,
       autoApproval: autoApprovalConfig({ enabled: options.autoApproval ?? false }),
@@ -246,6 +248,35 @@ Deno.test("executor: reviews get one note each in order, then the outcome its ow
   assert.equal(w.pagerduty.calls.count("listNotes"), 0, "nothing to check without a marker");
 });
 
+Deno.test("executor: notes another instance posted while this run waited for the lease are not posted again", async () => {
+  const w = world();
+  const request = w.createRequest();
+  await w.processor.process(request.id, put(request), 1);
+  const incident = incidentsOf(w)[0];
+  w.store.applyReview(request.id, {
+    author: "carol@example.com",
+    decision: "APPROVED",
+    reason: "ok",
+  });
+  const decided = w.request(request.id);
+  w.auth.calls.intercept("updatePluginData", {
+    kind: "before",
+    before: () => {
+      // Between this run's read and its lease, another instance noted the review and the outcome.
+      const at = new Date(w.now());
+      w.account.addNote(incident.id, reviewNote(decided.reviews[0]), w.pagerduty.actorId, at);
+      w.account.addNote(incident.id, outcomeNote("approved", "ok"), w.pagerduty.actorId, at);
+      w.writeRecord(request.id, (r) => ({ ...r, reviewsCount: 1, outcomeNoted: true }));
+    },
+  });
+  await w.instance("instance-b").process(request.id, put(decided), 1);
+  const notes = notesOf(w, incident.id);
+  assert.equal(notes.length, 2, "the review's note and the outcome's, once each");
+  assert.match(notes[1], /^Access request has been approved/);
+  assert.equal(w.account.incident(incident.id)?.status, "resolved");
+  assert.equal(w.record(request.id).resolution, "approved");
+});
+
 Deno.test("executor: two replicas at once: one works, the other is told the request is busy", async () => {
   const w = world();
   const request = w.createRequest();
@@ -329,6 +360,7 @@ Deno.test("executor: a role that cannot read users refuses auto-approval once in
     selfUser: "teleport-plugin",
     proxyAddr: () => "",
     rules: () => [],
+    ruleFacts: new RuleFacts(w.auth, () => w.now()),
     notifyAnnotation: NOTIFY,
     servicesAnnotation: SERVICES,
     autoApproval: autoApprovalConfig({ enabled: true, emailTrait: "email" }),

@@ -463,10 +463,11 @@ async function gatherFacts(
     return { ...none, agentUser, requesterTraits };
   }
   const service = await orUndefinedWhenGone(pagerduty.getService(incident.serviceId));
-  const agentOnCalls = service === undefined ? [] : await pagerduty.listOnCalls({
-    userId: agentUser.id,
-    escalationPolicyIds: [service.escalationPolicyId],
-  });
+  // A service PagerDuty shows without an escalation policy has nobody on call for it.
+  const policyId = service?.escalationPolicyId;
+  const agentOnCalls = policyId === undefined
+    ? []
+    : await pagerduty.listOnCalls({ userId: agentUser.id, escalationPolicyIds: [policyId] });
   return { agentUser, service, agentOnCalls, requesterTraits };
 }
 

@@ -16,6 +16,8 @@ import {
   type ScheduledJob,
 } from "./plugin_data.ts";
 import { RequestProcessor } from "./processor.ts";
+import { RuleFacts } from "./rule_facts.ts";
+import { DEFAULT_ACCESS_END } from "../config/access_end.ts";
 import type { Work } from "./queue.ts";
 import type { ResponderCommand } from "./responder_commands.ts";
 import {
@@ -73,6 +75,8 @@ function world(options: { policy?: Partial<Policy>; emailTrait?: string } = {}) 
       },
       now: () => performance.now(),
       clock: () => wall,
+      ruleFacts: new RuleFacts(auth, () => wall),
+      accessEnd: DEFAULT_ACCESS_END,
       instanceId,
       casAttempts: 8,
       jobHandlers: {

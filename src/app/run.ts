@@ -22,6 +22,7 @@ import {
   PLUGIN_NAME,
   type RequestRecord,
 } from "./plugin_data.ts";
+import type { RuleFacts } from "./rule_facts.ts";
 
 /** How long a lease lasts after its holder's last write. */
 export const LEASE_MS = 30_000;
@@ -40,6 +41,8 @@ export interface ExecutorDeps {
   readonly proxyAddr: () => string;
   /** Current Access Monitoring Rules for this plugin. */
   readonly rules: () => Iterable<AccessMonitoringRule>;
+  /** The requester's traits for rules, and which rules were reported as unusable. */
+  readonly ruleFacts: RuleFacts;
   readonly notifyAnnotation: string;
   readonly servicesAnnotation: string;
   /** Sent only when configured; otherwise the PagerDuty service's urgency rules decide. */

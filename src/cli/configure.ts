@@ -15,7 +15,9 @@ export const configureCommand: Command = {
   summary: "Print an annotated example config (every key, with its default)",
   description: "Prints an example config with every key explained, ready to edit:\n" +
     `  teleport-pagerduty configure > ${DEFAULT_CONFIG_PATH}\n` +
-    "It keeps the Go plugin's template keys, so existing configs need no change.",
+    "It keeps the Go plugin's template keys, so existing configs need no change.\n" +
+    "New incidents carry no urgency unless pagerduty.urgency is set: as with the Go plugin,\n" +
+    "the PagerDuty service's own urgency rules (low urgency, support hours) decide.",
   options: {},
   run: (_values, _positionals, io) => {
     io.out(EXAMPLE_CONFIG);

@@ -47,8 +47,10 @@ user_email = "me@example.com" # PagerDuty bot user email (Could be admin email)
 # Role annotation naming the services whose incidents justify access (see [pagerduty.incident_access]).
 # incident_services_annotation = "pagerduty_incident_services"
 
-# Urgency ("high" or "low") and priority (name or ID; default: none) of new incidents.
+# Urgency ("high" or "low") of new incidents. Default: none is sent, so the PagerDuty
+# service's own urgency rules decide (as with the Go plugin); set it to override them.
 # urgency = "high"
+# Priority (name or ID) of new incidents. Default: none.
 # priority = "P2"
 
 # Timeout of one PagerDuty API call, and the client-side rate limit (PagerDuty allows 960).

@@ -52,9 +52,10 @@ export class Section {
     return `${this.prefix}.${name}`;
   }
 
-  /** Whether the table sets `name`. */
+  /** Whether the table sets `name`; an empty string counts as unset, as in the Go plugin. */
   has(name: string): boolean {
-    return this.#table[name] !== undefined;
+    const v = this.#table[name];
+    return v !== undefined && v !== "";
   }
 
   /** Whether the table sets any key at all. */
@@ -89,9 +90,21 @@ export class Section {
     return undefined;
   }
 
-  /** A non-empty string without surrounding whitespace; `what` says what it should be. */
-  text(name: string, what: string): string | undefined {
+  /**
+   * A string value in which an empty string counts as unset, as the Go plugin's
+   * `CheckAndSetDefaults` treats every string key; undefined when absent, empty or wrong.
+   */
+  nonEmptyString(name: string): string | undefined {
     const v = this.string(name);
+    return v === "" ? undefined : v;
+  }
+
+  /**
+   * A non-empty string without surrounding whitespace (an empty string counts as unset);
+   * `what` says what it should be.
+   */
+  text(name: string, what: string): string | undefined {
+    const v = this.nonEmptyString(name);
     if (v === undefined) return undefined;
     if (v.trim() === "" || v.trim() !== v) {
       this.problem(`${this.key(name)} ${describe(v)} must be ${what}, without surrounding spaces.`);
@@ -100,14 +113,9 @@ export class Section {
     return v;
   }
 
-  /** Like {@link text}, but an empty string counts as unset, as it did in the Go plugin. */
-  optionalText(name: string, what: string): string | undefined {
-    return this.#table[name] === "" ? undefined : this.text(name, what);
-  }
-
-  /** One of a fixed set of words, matched without regard to case. */
+  /** One of a fixed set of words, matched without regard to case; empty counts as unset. */
   choice<T extends string>(name: string, allowed: readonly T[]): T | undefined {
-    const v = this.string(name);
+    const v = this.nonEmptyString(name);
     if (v === undefined) return undefined;
     const found = allowed.find((a) => a === v.toLowerCase());
     if (found === undefined) {
@@ -203,11 +211,11 @@ export class Section {
 
   /**
    * A duration (Go syntax like "1m30s", or an integer number of nanoseconds) in milliseconds,
-   * at least `minMs`.
+   * at least `minMs`; an empty string counts as unset.
    */
   duration(name: string, minMs: number): number | undefined {
     const v = this.#table[name];
-    if (v === undefined) return undefined;
+    if (v === undefined || v === "") return undefined;
     let ms: number | undefined;
     if (typeof v === "string") ms = parseGoDuration(v);
     else if (typeof v === "number" && Number.isInteger(v)) ms = nanosToMs(v);

@@ -7,6 +7,7 @@
  */
 
 import { parse as parseToml, TomlError } from "smol-toml";
+import { isEmailAddress } from "../pagerduty/email.ts";
 import { DEFAULT_API_ENDPOINT, parseApiEndpoint } from "../pagerduty/endpoint.ts";
 import { parseListenAddr } from "../http/listen_addr.ts";
 import { AUTH_SERVICE_PORT, parseHostPort } from "./address.ts";
@@ -66,7 +67,6 @@ export interface ParsedConfig {
   readonly warnings: readonly ConfigWarning[];
 }
 
-const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+$/;
 const PAGERDUTY_ID = /^[A-Za-z0-9]+$/;
 
 /**
@@ -88,7 +88,7 @@ export async function parseConfig(
   }
   const problems: string[] = [];
   const warnings: ConfigWarning[] = [];
-  checkKeys(doc, problems, warnings);
+  checkKeys(doc, warnings);
   const teleport = readTeleport(new Section("teleport", doc.teleport, problems), warnings);
   const pagerduty = await readPagerDuty(
     new Section("pagerduty", doc.pagerduty, problems),
@@ -116,8 +116,8 @@ function syntaxProblem(error: TomlError): string {
 
 function readTeleport(s: Section, warnings: ConfigWarning[]): TeleportConfig | undefined {
   let addrKey = s.key("addr");
-  let addr = emptyAsUnset(s.string("addr"));
-  const authServer = emptyAsUnset(s.string("auth_server"));
+  let addr = s.nonEmptyString("addr");
+  const authServer = s.nonEmptyString("auth_server");
   if (authServer !== undefined && addr !== undefined) {
     warnings.push({
       key: s.key("auth_server"),
@@ -140,10 +140,10 @@ function readTeleport(s: Section, warnings: ConfigWarning[]): TeleportConfig | u
       } must be host:port, e.g. "teleport.example.com:3025" (Auth Service) or "example.teleport.sh:443" (Proxy).`,
     );
   }
-  const identity = s.optionalText("identity", "a file path");
-  const clientKey = s.optionalText("client_key", "a file path");
-  const clientCrt = s.optionalText("client_crt", "a file path");
-  const rootCas = s.optionalText("root_cas", "a file path");
+  const identity = s.text("identity", "a file path");
+  const clientKey = s.text("client_key", "a file path");
+  const clientCrt = s.text("client_crt", "a file path");
+  const rootCas = s.text("root_cas", "a file path");
   // Naming no credentials still parses (see credentials.ts); naming them wrongly does not.
   const credentials = chooseCredentials({ identity, clientKey, clientCrt, rootCas });
   const credentialsOk = !("problem" in credentials) || credentials.problem.kind === "none";
@@ -170,7 +170,7 @@ function readTeleport(s: Section, warnings: ConfigWarning[]): TeleportConfig | u
     );
   }
   const interval = s.duration("refresh_identity_interval", 1000);
-  const webProxyAddr = s.string("web_proxy_addr");
+  const webProxyAddr = s.nonEmptyString("web_proxy_addr");
   if (webProxyAddr !== undefined && httpUrl(webProxyAddr) === undefined) {
     s.problem(
       `teleport.web_proxy_addr ${
@@ -198,13 +198,13 @@ async function readPagerDuty(
   allowPendingSecretFiles: boolean,
 ): Promise<PagerDutyConfig | undefined> {
   const apiKey = await readApiKey(s, readFile);
-  const userEmail = s.string("user_email");
-  if (userEmail === undefined || userEmail === "") {
+  const userEmail = s.nonEmptyString("user_email");
+  if (userEmail === undefined) {
     s.problem(
       "pagerduty.user_email is missing: set it to the email of the PagerDuty user the plugin acts " +
         "as (notes and incidents are attributed to it).",
     );
-  } else if (!EMAIL.test(userEmail)) {
+  } else if (!isEmailAddress(userEmail)) {
     s.problem(
       `pagerduty.user_email ${
         JSON.stringify(userEmail)
@@ -212,7 +212,7 @@ async function readPagerDuty(
     );
   }
   let apiEndpoint: string = DEFAULTS.apiEndpoint;
-  const endpointText = s.string("api_endpoint");
+  const endpointText = s.nonEmptyString("api_endpoint");
   if (endpointText !== undefined) {
     try {
       const url = parseApiEndpoint(endpointText, s.key("api_endpoint"));
@@ -234,7 +234,7 @@ async function readPagerDuty(
   }
   const fields = {
     authScheme: s.choice("auth_scheme", ["token", "bearer"] as const) ?? "token",
-    urgency: s.choice("urgency", ["high", "low"] as const) ?? "high",
+    urgency: s.choice("urgency", ["high", "low"] as const),
     priority: s.text("priority", "a priority name or ID"),
     requestTimeoutMs: s.duration("request_timeout", 1000) ?? DEFAULTS.requestTimeoutMs,
     maxRequestsPerMinute: Math.min(
@@ -250,6 +250,14 @@ async function readPagerDuty(
     allowPendingFiles: allowPendingSecretFiles,
     maxFileBytes: MAX_API_KEY_FILE_BYTES,
   });
+  // Ignoring a Go 0.x `auto_approve = false` would turn approval on: refuse it instead.
+  if (s.has("auto_approve") && s.boolean("auto_approve") === false && autoApproval.enabled) {
+    s.problem(
+      "pagerduty.auto_approve = false no longer turns auto-approval off (the key was removed in " +
+        "6.2), so ignoring it would approve on-call requesters: replace it with " +
+        "[pagerduty.auto_approval] enabled = false, or delete it to allow auto-approval.",
+    );
+  }
   if (apiKey === undefined || userEmail === undefined || annotations === undefined) {
     return undefined;
   }
@@ -399,10 +407,10 @@ function readAutoApproval(s: Section): AutoApprovalConfig {
 }
 
 function readHttp(s: Section, warnings: ConfigWarning[]): HttpConfig | undefined {
-  const listenAddr = s.string("listen_addr");
-  const publicAddr = s.string("public_addr");
-  const certFile = s.optionalText("https_cert_file", "a file path");
-  const keyFile = s.optionalText("https_key_file", "a file path");
+  const listenAddr = s.nonEmptyString("listen_addr");
+  const publicAddr = s.nonEmptyString("public_addr");
+  const certFile = s.text("https_cert_file", "a file path");
+  const keyFile = s.text("https_key_file", "a file path");
   if (publicAddr !== undefined && httpUrl(publicAddr) === undefined) {
     s.problem(
       `http.public_addr ${
@@ -491,9 +499,9 @@ const OUTPUTS: Readonly<Record<string, string>> = {
 };
 
 function readLog(s: Section): LogConfig {
-  const output = s.optionalText("output", `"stderr", "stdout" or a file path`) ??
+  const output = s.text("output", `"stderr", "stdout" or a file path`) ??
     DEFAULTS.logOutput;
-  const severityText = emptyAsUnset(s.string("severity"));
+  const severityText = s.nonEmptyString("severity");
   let severity: LogConfig["severity"] = "info";
   if (severityText !== undefined) {
     const found = SEVERITIES[severityText.toLowerCase()];
@@ -519,11 +527,6 @@ function readProcessing(s: Section): ProcessingConfig {
     concurrency: s.integer("concurrency", 1, 1024) ?? DEFAULTS.concurrency,
     reconcileIntervalMs: s.duration("reconcile_interval", 1000) ?? DEFAULTS.reconcileIntervalMs,
   };
-}
-
-/** The Go plugin treated an empty string like an absent key; so do we. */
-function emptyAsUnset(value: string | undefined): string | undefined {
-  return value === "" ? undefined : value;
 }
 
 /** The URL for an address given as a URL or as `host[:port]`; undefined when it is neither. */

@@ -58,7 +58,7 @@ Deno.test("a minimal config gets every default", async () => {
   assert.equal(config.pagerduty.authScheme, "token");
   assert.equal(config.pagerduty.notifyServiceAnnotation, "pagerduty_notify_service");
   assert.equal(config.pagerduty.servicesAnnotation, "pagerduty_services");
-  assert.equal(config.pagerduty.urgency, "high");
+  assert.equal(config.pagerduty.urgency, undefined, "no urgency: the service's rules decide");
   assert.equal(config.pagerduty.priority, undefined);
   assert.equal(config.pagerduty.requestTimeoutMs, 10_000);
   assert.equal(config.pagerduty.maxRequestsPerMinute, 900);
@@ -214,6 +214,125 @@ Deno.test("Go-compatible value spellings: aliases, case, nanosecond durations, e
   assert.equal(nanos.config.teleport.refreshIdentityIntervalMs, 30_000);
   const emptyAddr = await parse(MINIMAL.replace(`"auth.example.com:3025"`, `""`));
   assert.equal(emptyAddr.config.teleport.addr, DEFAULTS.teleportAddr);
+});
+
+Deno.test("an empty string is unset for every string key, as the Go plugin's CheckAndSetDefaults has it", async () => {
+  const { config, warnings } = await parse(`
+[teleport]
+addr = ""
+auth_server = ""
+identity = "/var/lib/tp/auth_id"
+client_key = ""
+client_crt = ""
+root_cas = ""
+refresh_identity_interval = ""
+web_proxy_addr = ""
+[pagerduty]
+api_key = "${API_KEY}"
+user_email = "bot@example.com"
+api_endpoint = ""
+auth_scheme = ""
+notify_service_annotation = ""
+services_annotation = ""
+urgency = ""
+priority = ""
+request_timeout = ""
+[pagerduty.requestannotations]
+notify_service = ""
+services = ""
+[pagerduty.auto_approval]
+email_trait = ""
+[http]
+listen_addr = ""
+public_addr = ""
+https_cert_file = ""
+https_key_file = ""
+[log]
+output = ""
+severity = ""
+format = ""
+[processing]
+reconcile_interval = ""
+`);
+  assert.deepEqual(warnings, []);
+  assert.equal(config.teleport.addr, DEFAULTS.teleportAddr);
+  assert.equal(config.teleport.clientKey, undefined);
+  assert.equal(config.teleport.refreshIdentityIntervalMs, DEFAULTS.refreshIdentityIntervalMs);
+  assert.equal(config.teleport.webProxyAddr, undefined);
+  assert.equal(config.pagerduty.apiEndpoint, DEFAULTS.apiEndpoint);
+  assert.equal(config.pagerduty.authScheme, "token");
+  assert.equal(config.pagerduty.notifyServiceAnnotation, DEFAULTS.notifyServiceAnnotation);
+  assert.equal(config.pagerduty.servicesAnnotation, DEFAULTS.servicesAnnotation);
+  assert.equal(config.pagerduty.urgency, undefined);
+  assert.equal(config.pagerduty.priority, undefined);
+  assert.equal(config.pagerduty.requestTimeoutMs, DEFAULTS.requestTimeoutMs);
+  assert.equal(config.pagerduty.autoApproval.emailTrait, undefined);
+  assert.equal(config.http, undefined);
+  assert.deepEqual(config.log, { output: "stderr", severity: "info", format: "text" });
+  assert.equal(config.processing.reconcileIntervalMs, DEFAULTS.reconcileIntervalMs);
+});
+
+Deno.test("required keys stay required when empty, as in the Go plugin", async () => {
+  const problems = await problemsOf(`[pagerduty]\napi_key = ""\nuser_email = ""\n`);
+  assert.deepEqual(problems.map((p) => p.split(":")[0]), [
+    "pagerduty.api_key is missing",
+    "pagerduty.user_email is missing",
+  ]);
+});
+
+Deno.test("keys the Go plugin ignores start with a warning naming what replaces them", async () => {
+  const { config, warnings } = await parse(`${MINIMAL}
+service_id = "PXXXXXX"
+auto_approve = true
+[http]
+listen_addr = ":8081"
+public_addr = "https://pd-plugin.example.com"
+[http.basic_auth]
+user = "u"
+[http.tls]
+verify_client_cert = true
+`);
+  assert.equal(config.pagerduty.autoApproval.enabled, true);
+  assert.deepEqual(warnings.map((w) => w.key), [
+    "pagerduty.service_id",
+    "pagerduty.auto_approve",
+    "http.basic_auth",
+    "http.tls",
+  ]);
+  const [serviceId, autoApprove, basicAuth, tls] = warnings.map((w) => w.message);
+  assert.match(
+    serviceId,
+    /^pagerduty\.service_id is ignored \(removed in 6\.2\): name the service in the requester role's `pagerduty_notify_service` annotation instead/,
+  );
+  assert.match(
+    autoApprove,
+    /^pagerduty\.auto_approve is ignored \(removed in 6\.2\): requesters on call in a service named by their role's `pagerduty_services` annotation are approved automatically unless pagerduty\.auto_approval\.enabled = false; delete this key\.$/,
+  );
+  assert.match(
+    basicAuth,
+    /^http\.basic_auth is ignored \(removed in 6\.2\): the listener approves nothing/,
+  );
+  assert.match(tls, /^http\.tls is ignored \(removed in 6\.2\): the listener approves nothing/);
+});
+
+Deno.test("auto_approve = false starts when approval is already off by its new key", async () => {
+  const { config, warnings } = await parse(
+    MINIMAL.replace("[pagerduty]", "[pagerduty.auto_approval]\nenabled = false\n[pagerduty]") +
+      "auto_approve = false\n",
+  );
+  assert.equal(config.pagerduty.autoApproval.enabled, false);
+  assert.deepEqual(warnings.map((w) => w.key), ["pagerduty.auto_approve"]);
+});
+
+Deno.test("user_email takes what the Go plugin takes and a PagerDuty user can have", async () => {
+  for (const email of ["bot@localhost", "bot+pd@example.co.uk", "bøt@exämple.com"]) {
+    const { config } = await parse(MINIMAL.replace("bot@example.com", email));
+    assert.equal(config.pagerduty.userEmail, email);
+  }
+  for (const email of ["bot", "bot@", "bot@ex ample.com", "bot@example.com, x@example.com"]) {
+    const problems = await problemsOf(MINIMAL.replace("bot@example.com", email));
+    assert.match(problems[0], /^pagerduty\.user_email .* is not an email address/, email);
+  }
 });
 
 Deno.test("auth_server still works as a deprecated alias of addr, with a warning", async () => {
@@ -433,14 +552,16 @@ const ERROR_CASES: Array<[string, string, RegExp[]]> = [
     ],
   ],
   [
-    "removed keys",
-    `[pagerduty]\napi_key='k'\nuser_email='a@b.c'\nservice_id = "PXXXXXX"\nauto_approve = true\n[http.basic_auth]\nuser = "u"\n[http.tls]\nverify_client_cert = true`,
+    "auto_approve = false, which ignoring would turn into approving",
+    `[pagerduty]\napi_key='k'\nuser_email='a@b.c'\nauto_approve = false`,
     [
-      /^pagerduty\.service_id was removed in 6\.2: name the service in the requester role's `pagerduty_notify_service` annotation instead/,
-      /^pagerduty\.auto_approve was removed in 6\.2: requesters on call in a service named by their role's `pagerduty_services` annotation are approved automatically/,
-      /^http\.basic_auth was removed: the listener serves only health, metrics and signed PagerDuty webhooks/,
-      /^http\.tls was removed: client-certificate checks on the listener are gone/,
+      /^pagerduty\.auto_approve = false no longer turns auto-approval off \(the key was removed in 6\.2\), so ignoring it would approve on-call requesters: replace it with \[pagerduty\.auto_approval\] enabled = false, or delete it to allow auto-approval\.$/,
     ],
+  ],
+  [
+    "user_email that no mailbox can hold",
+    `[pagerduty]\napi_key='k'\nuser_email='Bot <bot@example.com>'`,
+    [/^pagerduty\.user_email "Bot <bot@example\.com>" is not an email address/],
   ],
 ];
 

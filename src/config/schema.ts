@@ -1,7 +1,8 @@
 /**
  * The shape of the config file: every known key, and the keys that were removed with a hint on
- * what replaced them. Used to warn about unknown keys (with the nearest known one) and to fail
- * on removed ones, before any value is read.
+ * what replaced them. Used to warn about unknown keys (with the nearest known one) and about
+ * removed ones, before any value is read: the Go plugin ignored both, so neither stops a config
+ * that worked with it.
  *
  * @module
  */
@@ -81,13 +82,14 @@ export const CONFIG_SCHEMA: KeyNode = table({
       REQUEST_ANNOTATIONS_ALIASES,
     ),
     service_id: removed(
-      "was removed in 6.2: name the service in the requester role's `pagerduty_notify_service` " +
-        "annotation instead (see the README, section Annotations), then delete this key",
+      "is ignored (removed in 6.2): name the service in the requester role's " +
+        "`pagerduty_notify_service` annotation instead (see the README, section Annotations), " +
+        "then delete this key",
     ),
     auto_approve: removed(
-      "was removed in 6.2: requesters on call in a service named by their role's " +
-        "`pagerduty_services` annotation are approved automatically; delete this key, and set " +
-        "pagerduty.auto_approval.enabled = false to turn approval off",
+      "is ignored (removed in 6.2): requesters on call in a service named by their role's " +
+        "`pagerduty_services` annotation are approved automatically unless " +
+        "pagerduty.auto_approval.enabled = false; delete this key",
     ),
   }),
   http: table({
@@ -96,12 +98,13 @@ export const CONFIG_SCHEMA: KeyNode = table({
     https_cert_file: value,
     https_key_file: value,
     basic_auth: removed(
-      "was removed: the listener serves only health, metrics and signed PagerDuty webhooks, so " +
-        "restrict who reaches it with the network or a reverse proxy, and delete [http.basic_auth]",
+      "is ignored (removed in 6.2): the listener approves nothing; it serves only health, " +
+        "metrics and signed PagerDuty webhooks, so restrict who reaches it with the network or a " +
+        "reverse proxy, and delete [http.basic_auth]",
     ),
     tls: removed(
-      "was removed: client-certificate checks on the listener are gone because PagerDuty " +
-        "webhooks are verified by their signature; delete [http.tls]",
+      "is ignored (removed in 6.2): the listener approves nothing and PagerDuty webhooks are " +
+        "verified by their signature, so client certificates are not checked; delete [http.tls]",
     ),
   }),
   log: table({ output: value, severity: value, format: value }),
@@ -154,12 +157,12 @@ function unknownKeyMessage(path: string, key: string, siblings: KeyNode): string
 }
 
 /**
- * Walks the parsed document against the schema: unknown keys become warnings (the Go plugin
- * ignored them too, so they must not stop a drop-in replacement), removed keys become problems.
+ * Walks the parsed document against the schema: unknown and removed keys become warnings (the
+ * Go plugin ignored them too, so they must not stop a drop-in replacement). A removed key whose
+ * value would widen access if ignored is refused where its value is read (`parse.ts`).
  */
 export function checkKeys(
   doc: Record<string, unknown>,
-  problems: string[],
   warnings: ConfigWarning[],
   node: KeyNode = CONFIG_SCHEMA,
   prefix = "",
@@ -173,9 +176,9 @@ export function checkKeys(
     }
     const [, schema] = found;
     if (schema.kind === "removed") {
-      problems.push(`${path} ${schema.hint}.`);
+      warnings.push({ key: path, message: `${path} ${schema.hint}.` });
     } else if (schema.kind === "table" && isPlainTable(child)) {
-      checkKeys(child, problems, warnings, schema, path);
+      checkKeys(child, warnings, schema, path);
     }
   }
 }

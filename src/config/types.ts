@@ -120,7 +120,11 @@ export interface PagerDutyConfig {
   readonly notifyServiceAnnotation: string;
   /** Annotation naming the services whose on-call responders are auto-approved. */
   readonly servicesAnnotation: string;
-  readonly urgency: "high" | "low";
+  /**
+   * Urgency of new incidents; undefined sends none, so the PagerDuty service's own urgency rules
+   * (constant, support hours) decide, as with the Go plugin.
+   */
+  readonly urgency?: "high" | "low";
   /** Priority name or ID for new incidents; undefined leaves the service's default. */
   readonly priority?: string;
   readonly requestTimeoutMs: number;

@@ -48,6 +48,8 @@ export interface ConfigOverrides {
   readonly logSeverity?: Config["log"]["severity"];
   readonly refreshIdentity?: boolean;
   readonly refreshIdentityIntervalMs?: number;
+  /** Urgency sent with new incidents; none by default, as with the Go plugin. */
+  readonly urgency?: "high" | "low";
 }
 
 /** The fakes, the seeded accounts and the files the service needs. */
@@ -120,7 +122,7 @@ export class World {
         apiEndpoint: this.pagerduty.url,
         notifyServiceAnnotation: "pagerduty_notify_service",
         servicesAnnotation: "pagerduty_services",
-        urgency: "high",
+        urgency: overrides.urgency,
         requestTimeoutMs: 10_000,
         maxRequestsPerMinute: overrides.maxRequestsPerMinute ?? 100_000,
         autoApproval: { enabled: true, scheduleIds: [], roles: [], ...overrides.autoApproval },

@@ -342,7 +342,8 @@ export class PagerDutyClient implements PagerDutyApi, PagerDutySetupApi {
     const matches = await this.#incidentsByKey(incidentKey, serviceId);
     return matches.find((found) => found.status !== "resolved") ??
       matches.reduce<Incident | undefined>(
-        (newest, found) => newest === undefined || found.number > newest.number ? found : newest,
+        (newest, found) =>
+          newest === undefined || (found.number ?? -1) > (newest.number ?? -1) ? found : newest,
         undefined,
       );
   }

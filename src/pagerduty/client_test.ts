@@ -186,7 +186,7 @@ Deno.test("createIncident sends PagerDuty's shape and resolves a priority name o
     assert.equal(incident.title, "Access request from alice");
     assert.equal(incident.incidentKey, "teleport-access-request/r1");
     assert.equal(incident.serviceId, service.id);
-    assert.ok(incident.number >= 1);
+    assert.ok((incident.number ?? 0) >= 1);
     assert.match(incident.htmlUrl, /^https:\/\//);
     const stored = pd.incident(incident.id)!;
     assert.equal(stored.priorityId, p2.id);

@@ -9,8 +9,8 @@
 export interface Service {
   readonly id: string;
   readonly name: string;
-  /** ID of the service's escalation policy. */
-  readonly escalationPolicyId: string;
+  /** ID of the service's escalation policy; undefined when PagerDuty names none. */
+  readonly escalationPolicyId: string | undefined;
   readonly htmlUrl: string;
 }
 
@@ -27,7 +27,10 @@ export interface User {
 export interface OnCall {
   readonly userId: string;
   readonly escalationPolicyId: string;
-  /** 1 is the first level paged. */
+  /**
+   * 1 is the first level paged. Infinity when PagerDuty did not say: such an entry never passes
+   * a level limit, and counts like any level without one (as in the Go plugin).
+   */
   readonly escalationLevel: number;
   /** The schedule that puts the user on call; undefined for a user targeted directly. */
   readonly scheduleId: string | undefined;
@@ -47,7 +50,9 @@ export type IncidentStatus = "triggered" | "acknowledged" | "resolved";
 /** A PagerDuty incident. */
 export interface Incident {
   readonly id: string;
-  readonly number: number;
+  /** The account-wide incident number; undefined when PagerDuty did not send it. */
+  readonly number: number | undefined;
+  /** Empty when PagerDuty did not send it. */
   readonly title: string;
   readonly status: IncidentStatus;
   /** The de-duplication key the incident was created with. */

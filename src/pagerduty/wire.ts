@@ -1,7 +1,10 @@
 /**
- * PagerDuty's JSON shapes → the domain types of `types.ts`. Readers check only the fields the
- * service uses and fail with a {@link PagerDutyError} naming the missing field, so a changed
- * or wrong upstream (a proxy's HTML, a different API) is reported instead of misread.
+ * PagerDuty's JSON shapes → the domain types of `types.ts`. Readers are strict where a wrong
+ * value would cause a wrong decision (IDs, emails, statuses) and fail with a
+ * {@link PagerDutyError} naming the field, so a changed or wrong upstream (a proxy's HTML, a
+ * different API) is reported instead of misread. Everything else is tolerated: a missing or
+ * null `incident_number`, `title`, `escalation_level` or `escalation_policy`, and `null` for a
+ * list, never stop an incident from being recorded or an on-call answer from being used.
  *
  * @module
  */
@@ -50,6 +53,11 @@ export class Reader {
     return value;
   }
 
+  /** A list in which `null` means empty (PagerDuty sends it for some empty lists). */
+  list(value: unknown, path: string): readonly unknown[] {
+    return value === null ? [] : this.array(value, path);
+  }
+
   /** `value` as a string; null or missing is undefined. */
   optionalString(value: unknown, path: string): string | undefined {
     return value === undefined || value === null ? undefined : this.string(value, path);
@@ -59,6 +67,17 @@ export class Reader {
   number(value: unknown, path: string): number {
     if (typeof value !== "number" || !Number.isFinite(value)) this.fail(`${path} is not a number`);
     return value;
+  }
+
+  /** `value` as a finite number; null or missing is undefined. */
+  optionalNumber(value: unknown, path: string): number | undefined {
+    if (value === undefined || value === null) return undefined;
+    return this.number(value, path);
+  }
+
+  /** An object that may be missing or null. */
+  optionalObject(value: unknown, path: string): Json | undefined {
+    return value === undefined || value === null ? undefined : this.object(value, path);
   }
 
   /**
@@ -97,16 +116,17 @@ export interface ListPage {
 export function readList(result: HttpResult, key: string): ListPage {
   const reader = new Reader(result);
   const body = reader.object(result.body, "the body");
-  return { items: reader.array(body[key], key), more: body.more === true };
+  return { items: reader.list(body[key], key), more: body.more === true };
 }
 
 function service(reader: Reader, raw: unknown, path: string): Service {
   const json = reader.object(raw, path);
-  const policy = reader.object(json.escalation_policy, `${path}.escalation_policy`);
+  // Incidents can be opened in a service without a policy; only auto-approval needs one.
+  const policy = reader.optionalObject(json.escalation_policy, `${path}.escalation_policy`);
   return {
     id: reader.string(json.id, `${path}.id`),
     name: reader.string(json.name, `${path}.name`),
-    escalationPolicyId: reader.string(policy.id, `${path}.escalation_policy.id`),
+    escalationPolicyId: policy && reader.string(policy.id, `${path}.escalation_policy.id`),
     htmlUrl: reader.optionalString(json.html_url, `${path}.html_url`) ?? "",
   };
 }
@@ -136,8 +156,8 @@ function incident(reader: Reader, raw: unknown, path: string): Incident {
   const svc = reader.object(json.service, `${path}.service`);
   return {
     id: reader.string(json.id, `${path}.id`),
-    number: reader.number(json.incident_number, `${path}.incident_number`),
-    title: reader.string(json.title, `${path}.title`),
+    number: reader.optionalNumber(json.incident_number, `${path}.incident_number`),
+    title: reader.optionalString(json.title, `${path}.title`) ?? "",
     status: status as IncidentStatus,
     // Incidents grouped from alerts have no key of their own.
     incidentKey: reader.optionalString(json.incident_key, `${path}.incident_key`) ?? "",
@@ -179,18 +199,21 @@ function acceptedResponderIds(reader: Reader, raw: unknown, path: string): strin
   });
 }
 
-function onCall(reader: Reader, raw: unknown, path: string): OnCall {
+/**
+ * One on-call entry; undefined for an entry without a user or policy, which cannot be anybody's
+ * on-call in a policy (the Go plugin skips such entries too).
+ */
+function onCall(reader: Reader, raw: unknown, path: string): OnCall | undefined {
   const json = reader.object(raw, path);
-  const schedule = json.schedule === null || json.schedule === undefined
-    ? undefined
-    : reader.object(json.schedule, `${path}.schedule`);
+  const user = reader.optionalObject(json.user, `${path}.user`);
+  const policy = reader.optionalObject(json.escalation_policy, `${path}.escalation_policy`);
+  if (user === undefined || policy === undefined) return undefined;
+  const schedule = reader.optionalObject(json.schedule, `${path}.schedule`);
   return {
-    userId: reader.string(reader.object(json.user, `${path}.user`).id, `${path}.user.id`),
-    escalationPolicyId: reader.string(
-      reader.object(json.escalation_policy, `${path}.escalation_policy`).id,
-      `${path}.escalation_policy.id`,
-    ),
-    escalationLevel: reader.number(json.escalation_level, `${path}.escalation_level`),
+    userId: reader.string(user.id, `${path}.user.id`),
+    escalationPolicyId: reader.string(policy.id, `${path}.escalation_policy.id`),
+    escalationLevel: reader.optionalNumber(json.escalation_level, `${path}.escalation_level`) ??
+      Number.POSITIVE_INFINITY,
     scheduleId: schedule === undefined
       ? undefined
       : reader.string(schedule.id, `${path}.schedule.id`),
@@ -240,7 +263,7 @@ export function readNote(result: HttpResult): Note {
 export function readNotes(result: HttpResult): Note[] {
   const reader = new Reader(result);
   const body = reader.object(result.body, "the body");
-  return reader.array(body.notes, "notes").map((raw, i) => note(reader, raw, `notes[${i}]`));
+  return reader.list(body.notes, "notes").map((raw, i) => note(reader, raw, `notes[${i}]`));
 }
 
 /** Reads the services of a `GET /services` page. */
@@ -264,7 +287,8 @@ export function readIncidents(result: HttpResult, page: ListPage): Incident[] {
 /** Reads the entries of a `GET /oncalls` page. */
 export function readOnCalls(result: HttpResult, page: ListPage): OnCall[] {
   const reader = new Reader(result);
-  return page.items.map((raw, i) => onCall(reader, raw, `oncalls[${i}]`));
+  return page.items.map((raw, i) => onCall(reader, raw, `oncalls[${i}]`))
+    .filter((entry) => entry !== undefined);
 }
 
 /** A priority of the account (`GET /priorities`). */
@@ -288,6 +312,6 @@ export function readPriorities(result: HttpResult, page: ListPage): Priority[] {
 /** Reads the `{"abilities": [...]}` answer. */
 export function readAbilities(result: HttpResult): string[] {
   const reader = new Reader(result);
-  const abilities = reader.array(reader.object(result.body, "the body").abilities, "abilities");
+  const abilities = reader.list(reader.object(result.body, "the body").abilities, "abilities");
   return abilities.map((raw, i) => reader.string(raw, `abilities[${i}]`));
 }

@@ -8,6 +8,7 @@ import {
   readNotes,
   readOnCalls,
   readService,
+  readUsers,
 } from "./wire.ts";
 
 function result(body: unknown, operation = "GET /x"): HttpResult {
@@ -27,7 +28,7 @@ function rejectsWith(fn: () => unknown, problem: RegExp): void {
 Deno.test("readers name the field that is missing or of the wrong type", () => {
   rejectsWith(() => readService(result(undefined)), /the body is not an object/);
   rejectsWith(
-    () => readService(result({ service: { id: "P1", name: "S" } })),
+    () => readService(result({ service: { id: "P1", name: "S", escalation_policy: "EP" } })),
     /service\.escalation_policy is not an object/,
   );
   rejectsWith(
@@ -197,4 +198,84 @@ Deno.test("on-call times that are not times are kept as unreadable, not fatal", 
       [undefined, undefined],
     ],
   );
+});
+
+Deno.test("a missing or null number, title, level, policy or list does not stop the answer", () => {
+  for (const missing of [{}, { incident_number: null, title: null }]) {
+    const incident = readIncident(result({
+      incident: { id: "Q1", status: "triggered", service: { id: "P1" }, ...missing },
+    }));
+    assert.equal(incident.id, "Q1");
+    assert.equal(incident.number, undefined);
+    assert.equal(incident.title, "");
+  }
+  for (const policy of [{}, { escalation_policy: null }]) {
+    const service = readService(result({ service: { id: "P1", name: "S", ...policy } }));
+    assert.deepEqual(service, { id: "P1", name: "S", escalationPolicyId: undefined, htmlUrl: "" });
+  }
+  const body = {
+    oncalls: [
+      { user: { id: "U" }, escalation_policy: { id: "E1" } },
+      { user: { id: "U" }, escalation_policy: { id: "E2" }, escalation_level: null },
+      { user: { id: "U" }, escalation_policy: null, escalation_level: 1 },
+      { user: null, escalation_policy: { id: "E1" }, escalation_level: 1 },
+      { escalation_level: 1 },
+    ],
+  };
+  const onCalls = readOnCalls(result(body), readList(result(body), "oncalls"));
+  // An entry without a user or policy is nobody's on-call in a policy; the others count.
+  assert.deepEqual(onCalls.map((o) => [o.escalationPolicyId, o.escalationLevel]), [
+    ["E1", Number.POSITIVE_INFINITY],
+    ["E2", Number.POSITIVE_INFINITY],
+  ]);
+  for (const key of ["services", "users", "oncalls", "incidents"]) {
+    assert.deepEqual(readList(result({ [key]: null, more: null }), key), {
+      items: [],
+      more: false,
+    });
+  }
+  assert.deepEqual(readNotes(result({ notes: null })), []);
+  assert.deepEqual(readAbilities(result({ abilities: null })), []);
+});
+
+Deno.test("IDs, emails and statuses stay strict: a wrong one is an error, never a guess", () => {
+  rejectsWith(
+    () => readIncident(result({ incident: { status: "triggered", service: { id: "P" } } })),
+    /incident\.id is not a string/,
+  );
+  rejectsWith(
+    () => readIncident(result({ incident: { id: "Q", status: null, service: { id: "P" } } })),
+    /incident\.status is not a string/,
+  );
+  rejectsWith(
+    () => readIncident(result({ incident: { id: "Q", status: "triggered", service: null } })),
+    /incident\.service is not an object/,
+  );
+  rejectsWith(
+    () =>
+      readIncident(
+        result({
+          incident: { id: "Q", status: "resolved", incident_number: "7", service: { id: "P" } },
+        }),
+      ),
+    /incident\.incident_number is not a number/,
+  );
+  const users = { users: [{ id: "U1", name: "A", email: null }] };
+  rejectsWith(
+    () => readUsers(result(users), readList(result(users), "users")),
+    /users\[0\]\.email is not a string/,
+  );
+  const wrongId = { oncalls: [{ user: { id: 7 }, escalation_policy: { id: "E" } }] };
+  rejectsWith(
+    () => readOnCalls(result(wrongId), readList(result(wrongId), "oncalls")),
+    /oncalls\[0\]\.user\.id is not a string/,
+  );
+  const wrongLevel = {
+    oncalls: [{ user: { id: "U" }, escalation_policy: { id: "E" }, escalation_level: "1" }],
+  };
+  rejectsWith(
+    () => readOnCalls(result(wrongLevel), readList(result(wrongLevel), "oncalls")),
+    /oncalls\[0\]\.escalation_level is not a number/,
+  );
+  rejectsWith(() => readList(result({}), "oncalls"), /oncalls is not an array/);
 });

@@ -101,6 +101,8 @@ const REDACTED = "[redacted]";
 
 /** Takes each request through the checks PagerDuty makes, in PagerDuty's order, and records it. */
 export class RequestPipeline {
+  /** Rewrites of successful answers, by operation (see `FakePagerDuty.reshapeAnswers`). */
+  readonly reshapes = new Map<string, (body: JsonObject) => JsonObject>();
   /** Every request, oldest first (bounded by `maxRecordedCalls`). */
   readonly calls: RecordedCall[] = [];
   /** Requests refused for their shape. */
@@ -157,8 +159,12 @@ export class RequestPipeline {
       if (verdict !== undefined) rateHeaders = rateLimitHeaders(verdict);
       if (verdict !== undefined && !verdict.allowed) throw new PdHttpError(429, RATE_LIMITED_BODY);
       if (match === undefined) throw notFound();
+      const result = this.#execute(request, url, rawBody, match.route, match.params, token);
+      const reshape = this.reshapes.get(match.route.operationId);
       response = this.#respond(
-        this.#execute(request, url, rawBody, match.route, match.params, token),
+        reshape && result.body !== undefined && result.status < 300
+          ? { ...result, body: reshape(structuredClone(result.body)) }
+          : result,
         rateHeaders,
       );
     } catch (error) {

@@ -341,6 +341,15 @@ export class FakePagerDuty {
     this.faults.dropNext(count, options);
   }
 
+  /**
+   * Rewrites every successful JSON answer of one operation (e.g. `listOnCalls`) with `reshape`,
+   * to play a PagerDuty that leaves fields out or sends them as null; undefined stops it.
+   */
+  reshapeAnswers(operation: string, reshape: ((body: JsonObject) => JsonObject) | undefined): void {
+    if (reshape === undefined) this.#pipeline.reshapes.delete(operation);
+    else this.#pipeline.reshapes.set(operation, reshape);
+  }
+
   /** Adds constant latency to every request (or to one operation's); 0 removes it. */
   setLatency(ms: number, options: FaultScope = {}): void {
     this.faults.setLatency(ms, options);
