@@ -10,6 +10,8 @@
  * @module
  */
 
+import { boundedDelay } from "../timers.ts";
+
 /** How the queue runs and retries work. */
 export interface KeyedQueueOptions<T> {
   /** Keys processed at once. */
@@ -143,7 +145,7 @@ export class KeyedQueue<T> {
           this.#enqueue(key, slot);
           this.#pump();
         }
-      }, delay);
+      }, boundedDelay(delay));
     }
     // After close, newer work that arrived while this ran is abandoned like other waiting work.
     if (this.#closed) slot.item = undefined;

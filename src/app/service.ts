@@ -21,6 +21,7 @@ import type { ClusterInfo } from "../teleport/types.ts";
 import { Watcher, type WatcherStatus } from "../teleport/watcher.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import type { LifecycleObserver } from "./observer.ts";
+import { boundedDelay } from "../timers.ts";
 
 const log = getLogger(["teleport-pagerduty", "service"]);
 
@@ -240,7 +241,7 @@ async function start(
         error: error instanceof Error ? error.message : String(error),
       })
     );
-  }, config.processing.reconcileIntervalMs);
+  }, boundedDelay(config.processing.reconcileIntervalMs));
   cleanups.push(() => clearInterval(reconcileTimer));
 
   const watching = watcher.run(stop.signal);
@@ -285,7 +286,9 @@ async function checkPagerDuty(pagerduty: PagerDutyClient): Promise<void> {
 /** Waits for running work to finish, but not longer than `ms`. */
 async function closeWithin(lifecycle: Lifecycle, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(resolve, ms, "timeout")));
+  const timeout = new Promise<"timeout">((
+    resolve,
+  ) => (timer = setTimeout(resolve, boundedDelay(ms), "timeout")));
   const result = await Promise.race([lifecycle.close().then(() => "closed" as const), timeout]);
   clearTimeout(timer);
   if (result === "timeout") {

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { boundedDelay } from "../timers.ts";
+
 /** What the client needs from a clock; `@sinonjs/fake-timers`' `createClock()` fits. */
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -18,7 +20,7 @@ export interface Clock {
 /** The real clock. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  setTimeout: (callback, ms) => setTimeout(callback, boundedDelay(ms)),
   clearTimeout: (id) => clearTimeout(id as number),
 };
 

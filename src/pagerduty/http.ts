@@ -27,6 +27,7 @@ import {
   type RetryOptions,
 } from "./retry.ts";
 import type { PagerDutyError } from "./types.ts";
+import { timeoutSignal } from "../timers.ts";
 
 const log = getLogger(["teleport-pagerduty", "pagerduty"]);
 
@@ -219,7 +220,7 @@ export class Transport {
     }
   > {
     const { timeoutMs } = this.#options;
-    const timeout = AbortSignal.timeout(timeoutMs);
+    const timeout = timeoutSignal(timeoutMs);
     const signal = spec.signal ? AbortSignal.any([timeout, spec.signal]) : timeout;
     const begin = performance.now();
     let status = 0;

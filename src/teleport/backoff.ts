@@ -6,6 +6,8 @@
  * @module
  */
 
+import { boundedDelay } from "../timers.ts";
+
 /** Bounds of a {@linkcode DecorrelatedBackoff}. */
 export interface BackoffOptions {
   /** Smallest delay, and the first one's lower bound. */
@@ -57,7 +59,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener("abort", done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const timer = setTimeout(done, boundedDelay(ms));
     signal?.addEventListener("abort", done, { once: true });
   });
 }

@@ -19,6 +19,7 @@ import {
   loadCredentials,
   type TeleportCredentials,
 } from "./identity.ts";
+import { boundedDelay } from "../timers.ts";
 
 const log = getLogger(["teleport-pagerduty", "identity"]);
 
@@ -207,7 +208,7 @@ export class IdentitySource {
       this.#ticking = this.#tick().finally(() => {
         this.#ticking = undefined;
       });
-    }, this.#intervalMs);
+    }, boundedDelay(this.#intervalMs));
   }
 
   async #tick(): Promise<void> {
