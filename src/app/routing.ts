@@ -7,10 +7,11 @@
  */
 
 import type { AccessMonitoringRule, AccessRequest } from "../teleport/types.ts";
+import { asciiLowerCase } from "../ascii.ts";
 import { ConditionError, evaluateCondition } from "./condition.ts";
 
 /**
- * The values of one annotation, trimmed, without empties, de-duplicated ignoring case (the first
+ * The values of one annotation, trimmed, without empties, de-duplicated ignoring ASCII case (the first
  * spelling wins), in their original order.
  */
 export function namesFromAnnotation(request: AccessRequest, annotation: string): string[] {
@@ -18,7 +19,7 @@ export function namesFromAnnotation(request: AccessRequest, annotation: string):
   const names: string[] = [];
   for (const raw of request.systemAnnotations[annotation] ?? []) {
     const name = raw.trim();
-    const key = name.toLowerCase();
+    const key = asciiLowerCase(name);
     if (name === "" || seen.has(key)) continue;
     seen.add(key);
     names.push(name);
@@ -75,8 +76,8 @@ export function notifyRouting(
     if (!applies) continue;
     for (const raw of rule.recipients) {
       const name = raw.trim();
-      if (name !== "" && !fromRules.has(name.toLowerCase())) {
-        fromRules.set(name.toLowerCase(), name);
+      if (name !== "" && !fromRules.has(asciiLowerCase(name))) {
+        fromRules.set(asciiLowerCase(name), name);
       }
     }
   }
