@@ -7,6 +7,11 @@ import assert from "node:assert/strict";
 import { decodeRecord, PLUGIN_NAME, type RequestRecord } from "../src/app/plugin_data.ts";
 import type { World } from "../src/fakes/world.ts";
 import { type ServiceHandle, withService } from "./harness.ts";
+import { REPO_ROOT, spawnFixture } from "../src/cli/testdata/process.ts";
+import { FakeAuthServer } from "../src/fakes/auth/server.ts";
+import { FakePagerDuty } from "../src/fakes/pagerduty/server.ts";
+import { writeIdentityFile } from "../src/fakes/pki.ts";
+import type { ImportProbeResult } from "../src/sandbox/testdata/import_probe_worker.ts";
 
 const NOTIFY = "Teleport Access Requests";
 
@@ -58,4 +63,54 @@ Deno.test("a look-alike of an on-call responder's email is not approved as them"
     assert.equal(current?.state, "PENDING");
     assert.equal(current?.reviews.length, 0);
   });
+});
+
+Deno.test("import() inside the running service's worker reads only the program's own code", async () => {
+  const auth = await FakeAuthServer.start();
+  const pd = await FakePagerDuty.start();
+  // Where the probe's literal specifiers point: the repository root, outside the program's code.
+  const dir = `${REPO_ROOT}.import-probe`;
+  await Deno.mkdir(dir);
+  try {
+    auth.addUser({ name: "access-plugin", roles: ["access-plugin"] });
+    const identity = await writeIdentityFile(dir, await auth.issueIdentity("access-plugin"));
+    const secrets = {
+      "secret.json": '{"token":"JSON-SECRET-1"}',
+      "secret.js": "JS-SECRET-2 on the first line is no JavaScript\nsecond line\n",
+      "id_ed25519":
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nKEY-SECRET-3\n-----END OPENSSH PRIVATE KEY-----\n",
+    };
+    for (const [name, content] of Object.entries(secrets)) {
+      await Deno.writeTextFile(`${dir}/${name}`, content, { mode: 0o600 });
+    }
+    const config = `${dir}/tp.toml`;
+    await Deno.writeTextFile(
+      config,
+      `[teleport]\naddr = "${auth.addr}"\nidentity = "${identity}"\n` +
+        `[pagerduty]\napi_key = "${pd.apiKey}"\nuser_email = "bot@example.com"\n` +
+        `api_endpoint = "${pd.url}"\n[log]\nformat = "json"\n`,
+      { mode: 0o600 },
+    );
+    const process = spawnFixture("src/sandbox/testdata/start_with_import_probe.ts", [config]);
+    await process.waitFor("Watching access requests");
+    process.kill("SIGTERM");
+    const { code, stdout, stderr } = await process.finished();
+    assert.equal(code, 0, stderr);
+    const line = stdout.split("\n").find((l) => l.startsWith("IMPORT-PROBE "));
+    assert.ok(line, stdout);
+    const results: ImportProbeResult[] = JSON.parse(line.slice("IMPORT-PROBE ".length));
+    const [own, ...others] = results;
+    assert.match(own.outcome, /^ok: /, "the program's own modules still load");
+    assert.ok(others.length >= 10);
+    for (const { attempt, outcome } of others) {
+      assert.match(outcome, /Requires read access/, `${attempt}: ${outcome}`);
+    }
+    for (const secret of ["JSON-SECRET-1", "JS-SECRET-2", "KEY-SECRET-3", pd.apiKey]) {
+      assert.ok(!(stdout + stderr).includes(secret), `${secret} leaked:\n${stdout}\n${stderr}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await pd.stop();
+    await auth.stop();
+  }
 });

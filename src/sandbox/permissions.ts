@@ -63,6 +63,27 @@ export function servicePermissions(config: Config): SandboxPermissions {
   };
 }
 
+/**
+ * The program's own code: `src/` of the source tree under `deno run`, of the embedded files in a
+ * compiled binary (where `import.meta.url` points into them). npm packages need no entry: Deno
+ * lets module loading read them whatever the permissions.
+ */
+export function codeRoots(): string[] {
+  return [decodeURIComponent(new URL("../../src", import.meta.url).pathname)];
+}
+
+/**
+ * What a jail worker holds: the task's own permissions (it can only hand on what it has) plus
+ * reading the program's code, which is what its child's modules are loaded with.
+ */
+export function jailPermissions(task: SandboxPermissions): SandboxPermissions {
+  return {
+    net: task.net,
+    read: unique([...codeRoots(), ...(task.read === true ? [] : task.read)]),
+    write: task.write,
+  };
+}
+
 /** Worker options granting exactly `permissions` and denying everything else. */
 export function workerOptions(name: string, permissions: SandboxPermissions): WorkerOptions {
   return {
