@@ -7,6 +7,7 @@
  */
 
 import { parse as parseToml, TomlError } from "smol-toml";
+import { FileReadError } from "../files.ts";
 import { DEFAULT_API_ENDPOINT, parseApiEndpoint } from "../pagerduty/endpoint.ts";
 import { parseListenAddr } from "../http/listen_addr.ts";
 import { parseHostPort } from "./address.ts";
@@ -309,7 +310,9 @@ async function readApiKeyFile(
   try {
     bytes = await readFile(path);
   } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound
+    const reason = error instanceof FileReadError
+      ? error.reason
+      : error instanceof Deno.errors.NotFound
       ? "does not exist"
       : error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable
       ? "cannot be read (permission denied)"

@@ -223,13 +223,26 @@ Deno.test("server: HTTPS file problems name the config key and never quote the k
       `${dir}/missing.pem`,
       key,
       "http.https_cert_file",
-      /^Cannot read http\.https_cert_file ".*missing\.pem" \(NotFound: .*\); check the path/,
+      /^http\.https_cert_file ".*missing\.pem" does not exist: point it at the PEM file/,
     ],
     [
       cert,
       `${dir}/missing.key`,
       "http.https_key_file",
-      /^Cannot read http\.https_key_file ".*missing\.key" \(NotFound: /,
+      /^http\.https_key_file ".*missing\.key" does not exist: /,
+    ],
+    // An endless or special file is refused before it is read (it used to hang the start).
+    [
+      "/dev/zero",
+      key,
+      "http.https_cert_file",
+      /^http\.https_cert_file "\/dev\/zero" is not a regular file \(a device, pipe or socket\): /,
+    ],
+    [
+      cert,
+      "/dev/zero",
+      "http.https_key_file",
+      /^http\.https_key_file "\/dev\/zero" is not a regular/,
     ],
     [
       notPem,

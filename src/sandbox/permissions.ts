@@ -41,7 +41,11 @@ export function pagerDutyPermissions(config: Config): SandboxPermissions {
   return { net: [`${host}:${port}`], read: [], write: [] };
 }
 
-/** The running service: both sides, its own listener, and a log file if one is configured. */
+/**
+ * The running service: both sides, its own listener, and a log file if one is configured.
+ *
+ * @throws {Error} when the log file is one of the files read (write access would reach it).
+ */
 export function servicePermissions(config: Config): SandboxPermissions {
   const teleport = teleportPermissions(config);
   const pagerduty = pagerDutyPermissions(config);
@@ -49,16 +53,23 @@ export function servicePermissions(config: Config): SandboxPermissions {
   const logFile = config.log.output === "stderr" || config.log.output === "stdout"
     ? undefined
     : config.log.output;
+  const read = unique([
+    ...(teleport.read === true ? [] : teleport.read),
+    ...present([http?.httpsCertFile, http?.httpsKeyFile]),
+  ]);
+  // Loading the config refuses this already (also through links); never grant it regardless.
+  if (logFile !== undefined && read.includes(logFile)) {
+    throw new Error(
+      `log.output ${logFile} is also a file the service reads: log to another file, or to "stderr".`,
+    );
+  }
   return {
     net: unique([
       ...teleport.net,
       ...pagerduty.net,
       ...(http === undefined ? [] : parseListenAddr(http.listenAddr).netPermissions),
     ]),
-    read: unique([
-      ...(teleport.read === true ? [] : teleport.read),
-      ...present([http?.httpsCertFile, http?.httpsKeyFile]),
-    ]),
+    read,
     write: present([logFile]),
   };
 }
