@@ -114,3 +114,21 @@ Deno.test("import() inside the running service's worker reads only the program's
     await auth.stop();
   }
 });
+
+Deno.test("a request naming 500 services costs ten look-ups, and the incident says so", async () => {
+  await withService({}, async (world) => {
+    const bogus = Array.from({ length: 499 }, (_, i) => `No Such Service ${i}`);
+    const request = world.auth.createAccessRequest({
+      user: "erin@example.com",
+      roles: ["editor"],
+      systemAnnotations: { pagerduty_notify_service: [NOTIFY, ...bogus] },
+    });
+    await world.auth.waitFor(() => record(world, request.id).incidentId !== "", {
+      description: "an incident recorded",
+    });
+    const incident = world.pagerduty.incident(record(world, request.id).incidentId);
+    assert.match(incident?.details ?? "", /490 more service\(s\) named for this request/);
+    const lookups = world.pagerduty.callsTo("listServices").length;
+    assert.ok(lookups <= 10, `${lookups} service look-ups`);
+  });
+});

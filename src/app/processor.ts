@@ -57,7 +57,7 @@ import {
   withRequestFacts,
 } from "./plugin_data.ts";
 import { modifyPluginData } from "../teleport/plugin_data.ts";
-import { namesFromAnnotation, notifyRouting } from "./routing.ts";
+import { MAX_SERVICE_NAMES, namesFromAnnotation, namesOverCap, notifyRouting } from "./routing.ts";
 
 /** Work for one request: its latest known state, and when the service first heard of it. */
 export type Work =
@@ -194,7 +194,7 @@ export class RequestProcessor {
     const request = work.request;
     let record = initial;
     let raw = initialRaw;
-    const targets = await this.#notifyTargets(request, log);
+    const { services: targets, omitted } = await this.#notifyTargets(request, log);
     const missing = servicesWithoutIncident(targets, record);
     if (missing.length > 0) {
       ({ record, raw } = await this.#announce(request, raw, missing));
@@ -206,7 +206,9 @@ export class RequestProcessor {
         title: incidentTitle(request),
         serviceId: service.id,
         incidentKey: incidentKey(request.id),
-        details: incidentDetails(request, requestLink(this.#o.proxyAddr(), request.id)),
+        details: incidentDetails(request, requestLink(this.#o.proxyAddr(), request.id), {
+          omittedServices: omitted,
+        }),
         urgency: this.#o.urgency,
         priority: this.#o.priority,
       });
@@ -245,8 +247,14 @@ export class RequestProcessor {
     if (action.autoApprove) await this.#autoApprove(request, raw, log);
   }
 
-  /** Looks up the services to notify; names PagerDuty does not know are logged and skipped. */
-  async #notifyTargets(request: AccessRequest, log: Logger): Promise<Service[]> {
+  /**
+   * Looks up the services to notify; names PagerDuty does not know are logged and skipped, and
+   * so are names beyond the per-request cap (`omitted`).
+   */
+  async #notifyTargets(
+    request: AccessRequest,
+    log: Logger,
+  ): Promise<{ services: Service[]; omitted: number }> {
     const routing = notifyRouting(request, this.#o.rules(), {
       notifyAnnotation: this.#o.notifyAnnotation,
       pluginName: PLUGIN_NAME,
@@ -264,11 +272,15 @@ export class RequestProcessor {
       log.debug("No service to notify: annotation {annotation} is missing or empty", {
         annotation: this.#o.notifyAnnotation,
       });
-      return [];
+      return { services: [], omitted: 0 };
     }
+    if (routing.omitted > 0) logOverCap(log, "notified", routing.omitted);
     const services = await this.#findServices(routing.serviceNames, log);
     // Two names may differ only in spelling yet resolve to the same service.
-    return [...new Map(services.map((s) => [s.id, s])).values()];
+    return {
+      services: [...new Map(services.map((s) => [s.id, s])).values()],
+      omitted: routing.omitted,
+    };
   }
 
   async #findServices(names: readonly string[], log: Logger): Promise<Service[]> {
@@ -524,7 +536,10 @@ export class RequestProcessor {
     const user = singleUser(email.email, await this.#o.pagerduty.findUsersByEmail(email.email));
     if ("approve" in user) return { verdict: user };
     const names = namesFromAnnotation(request, this.#o.servicesAnnotation);
-    const services = await this.#findServices(names, this.#log.with({ request_id: request.id }));
+    const log = this.#log.with({ request_id: request.id });
+    const omitted = namesOverCap(request, this.#o.servicesAnnotation);
+    if (omitted > 0) logOverCap(log, "checked for on-call responders", omitted);
+    const services = await this.#findServices(names, log);
     const policyIds = [...new Set(services.map((s) => s.escalationPolicyId))];
     const onCalls = policyIds.length === 0
       ? []
@@ -569,6 +584,14 @@ class RecordChangedError extends Error {
     );
     this.name = "RecordChangedError";
   }
+}
+
+/** Says that a request named more services than the cap allows, and what became of them. */
+function logOverCap(log: Logger, purpose: string, omitted: number): void {
+  log.warn(
+    "The request names {omitted} service(s) more than the {max} that are {purpose}; they are ignored",
+    { omitted, max: MAX_SERVICE_NAMES, purpose },
+  );
 }
 
 function uniqueIncidents(record: RequestRecord): string[] {
