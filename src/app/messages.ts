@@ -16,6 +16,7 @@
  */
 
 import type { AccessRequest, AccessReview } from "../teleport/types.ts";
+import { clip } from "../text.ts";
 import type { Resolution } from "./plugin_data.ts";
 
 /** PagerDuty's incident title limit is 1024 characters; stay well inside it. */
@@ -234,21 +235,4 @@ function reasonLines(reason: string, header: string, end = ""): string[] {
     return shown === "" ? ">" : `> ${shown}`;
   });
   return [`${header} (quoted):`, ...quoted];
-}
-
-const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
-
-/**
- * `text` cut to at most `max` UTF-16 units, ending with `…` when cut. The cut falls between
- * grapheme clusters, so no emoji, accented letter or surrogate pair is split.
- */
-export function clip(text: string, max: number): string {
-  if (text.length <= max) return text;
-  if (max <= 0) return "";
-  let end = 0;
-  for (const { index, segment } of graphemes.segment(text)) {
-    if (index + segment.length > max - 1) break;
-    end = index + segment.length;
-  }
-  return `${text.slice(0, end)}…`;
 }

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { makeRequest, makeReview } from "../../tests/fixtures.ts";
+import { clip } from "../text.ts";
 import {
   autoApprovalReason,
-  clip,
   incidentDetails,
   incidentKey,
   incidentTitle,

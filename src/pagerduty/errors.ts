@@ -9,6 +9,7 @@
  * @module
  */
 
+import { clip as clipText } from "../text.ts";
 import { PagerDutyError } from "./types.ts";
 
 /** A client option that cannot work; the message names the config key and what to change. */
@@ -36,7 +37,7 @@ const MAX_DETAIL = 500;
 
 function clip(text: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > MAX_DETAIL ? `${flat.slice(0, MAX_DETAIL)}…` : flat;
+  return clipText(flat, MAX_DETAIL + 1);
 }
 
 /** Error details kept from one answer; PagerDuty sends one or two, a hostile answer thousands. */

@@ -89,3 +89,9 @@ Deno.test("a flood of error details is cut to a few, with how many more there we
   const error = statusError({ operation: "POST /incidents", status: 400, body, attemptCount: 1 });
   assert.ok(error.message.length < 2_000, `${error.message.length} characters`);
 });
+
+Deno.test("a long error detail is cut between characters, never inside an emoji", () => {
+  const body = parseErrorBody(JSON.stringify({ error: { message: "\u{1F600}".repeat(400) } }));
+  assert.ok(body.message!.isWellFormed());
+  assert.ok(body.message!.endsWith("\u{1F600}…"));
+});
