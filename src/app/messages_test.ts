@@ -137,7 +137,9 @@ Deno.test("a forged line in a review reason cannot pass for the service's own", 
       "Reason, as written by bob@example.com (quoted):",
     ], JSON.stringify(note));
     // Nothing unsafe survives inside the quote either: each quoted line is one visible line.
-    assert.doesNotMatch(note, /[\r\v\f\u0085\u2028\u2029\u202e\u001b]/);
+    for (const c of ["\r", "\v", "\f", "\u0085", "\u2028", "\u2029", "\u202e", "\u001b"]) {
+      assert.ok(!note.includes(c), `${JSON.stringify(c)} in ${JSON.stringify(note)}`);
+    }
   }
   const outcome = outcomeNote("denied", FORGERIES[0]);
   assert.deepEqual(ownLines(outcome), [
