@@ -322,7 +322,11 @@ async function answer(
     });
     response = await handle(request, remote);
   } catch (error) {
-    log.error("HTTP request failed: {error}", { error: String(error) });
+    // Only a request that cannot be read gets here; the routes answer their own failures.
+    log.warn("Could not read an HTTP request from {remoteAddr}: {error}", {
+      remoteAddr: remote,
+      error: String(error),
+    });
     response = text(400, "Bad request.\n");
   }
   let body: Uint8Array;

@@ -195,6 +195,9 @@ Deno.test("server: HTTPS with the configured certificate and key", async () => {
         "plain HTTP is refused",
       );
     });
+    await withServer({ https: { certFile, keyFile }, headerTimeoutMs: 200 }, async ({ server }) => {
+      assert.equal(await untilClosed(server.port), "", "a stalled TLS handshake is cut off");
+    });
   } finally {
     client.close();
     await Deno.remove(dir, { recursive: true });
