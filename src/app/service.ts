@@ -23,6 +23,7 @@ import type { ClusterInfo } from "../teleport/types.ts";
 import { Watcher, type WatcherStatus } from "../teleport/watcher.ts";
 import { ACCESS_END_JOB_HANDLERS } from "./access_end_handlers.ts";
 import { Lifecycle } from "./lifecycle.ts";
+import { boundedDelay } from "../timers.ts";
 
 const log = getLogger(["teleport-pagerduty", "service"]);
 
@@ -233,7 +234,7 @@ async function start(
         error: error instanceof Error ? error.message : String(error),
       })
     );
-  }, config.processing.reconcileIntervalMs);
+  }, boundedDelay(config.processing.reconcileIntervalMs));
   cleanups.push(() => clearInterval(reconcileTimer));
 
   lifecycle.startIncidentPolling();
@@ -279,7 +280,9 @@ async function checkPagerDuty(pagerduty: PagerDutyClient): Promise<void> {
 /** Waits for running work to finish, but not longer than `ms`. */
 async function closeWithin(lifecycle: Lifecycle, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(resolve, ms, "timeout")));
+  const timeout = new Promise<"timeout">((
+    resolve,
+  ) => (timer = setTimeout(resolve, boundedDelay(ms), "timeout")));
   const result = await Promise.race([lifecycle.close().then(() => "closed" as const), timeout]);
   clearTimeout(timer);
   if (result === "timeout") {

@@ -6,6 +6,7 @@
  * @module
  */
 
+
 /** Bounds of a {@linkcode DecorrelatedBackoff}. */
 export interface BackoffOptions {
   /** Smallest delay, and the first one's lower bound. */
