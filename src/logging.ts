@@ -2,17 +2,20 @@
  * Log sinks from `[log]`: stderr (default), stdout or a file (appended), as logfmt text or JSON
  * lines, at the configured severity. Every module logs through
  * `getLogger(["teleport-pagerduty", "<area>"])`; this file is the only one that decides where
- * the lines go. Properties whose names look secret are redacted on the way out, as defence in
+ * the lines go. The runtime's own warnings (Node-compat `process.emitWarning`, such as
+ * `TimeoutOverflowWarning`) are logged too instead of being printed past the log. Properties whose names look secret are redacted on the way out, as defence in
  * depth (the code should never log them in the first place).
  *
  * @module
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
+import process from "node:process";
 import {
   configure,
   getJsonLinesFormatter,
   getLogfmtFormatter,
+  getLogger,
   getStreamSink,
   type LogLevel,
   type LogRecord,
@@ -75,7 +78,35 @@ export async function configureLogging(
       { category: ["logtape", "meta"], sinks: ["out"], lowestLevel: "warning" },
     ],
   });
-  return { close: () => reset() };
+  const releaseWarnings = captureProcessWarnings();
+  return {
+    close: () => {
+      releaseWarnings();
+      return reset();
+    },
+  };
+}
+
+const runtimeLog = getLogger([ROOT_CATEGORY, "runtime"]);
+
+/**
+ * Sends `process` warnings to the log instead of the runtime's default printer (stderr), until
+ * the returned function restores the previous listeners.
+ */
+function captureProcessWarnings(): () => void {
+  const previous = process.listeners("warning");
+  process.removeAllListeners("warning");
+  const listener = (warning: Error) => {
+    runtimeLog.warn("Runtime warning {name}: {warning}", {
+      name: warning.name,
+      warning: warning.message,
+    });
+  };
+  process.on("warning", listener);
+  return () => {
+    process.off("warning", listener);
+    for (const restored of previous) process.on("warning", restored);
+  };
 }
 
 async function openOutput(

@@ -121,3 +121,30 @@ Deno.test("an unusable log file is one clear error naming log.output", async () 
     /^Error: log\.output \/nonexistent-dir\/tp\.log cannot be opened for appending \(.*\): create its directory/,
   );
 });
+
+Deno.test("runtime warnings and grpc-js errors go to the log, never straight to stderr", async () => {
+  const fixture = new URL("./testdata/stray_output.ts", import.meta.url).pathname;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", "--ignore-env", "--allow-read", fixture],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(output.code, 0, stderr);
+  assert.equal(stderr, "");
+  const records = stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
+  const messages = records.map((r) => `${r.logger} ${r.level} ${r.message}`);
+  assert.ok(
+    messages.some((m) =>
+      /^teleport-pagerduty\.runtime WARN Runtime warning "TimeoutOverflowWarning": /.test(m)
+    ),
+    stdout,
+  );
+  assert.ok(messages.some((m) => /DeprecationWarning.*something deprecated/.test(m)), stdout);
+  assert.ok(
+    messages.some((m) => /^teleport-pagerduty\.teleport\.grpc WARN gRPC: .*stream reset/.test(m)),
+    stdout,
+  );
+});

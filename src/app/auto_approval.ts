@@ -7,6 +7,7 @@
  */
 
 import { isEmailAddress } from "../pagerduty/email.ts";
+import { asciiLowerCase, equalIgnoringAsciiCase } from "../ascii.ts";
 import type { OnCall, Service, User } from "../pagerduty/types.ts";
 import type { AutoApprovalConfig } from "../config/types.ts";
 
@@ -52,39 +53,62 @@ export function isEmail(text: string): boolean {
 }
 
 /**
+ * Why `email` cannot safely identify a person, or undefined when it can. Emails are compared
+ * ignoring ASCII case only, exactly as PagerDuty returned them; that is unambiguous only when
+ * the local part is ASCII and the domain is in Unicode normalized form (NFKC): otherwise two
+ * spellings of one address (`\u212Aate@` and `kate@`, a fullwidth domain) could stand for
+ * different people, or one person for another.
+ */
+export function emailIdentityProblem(email: string): string | undefined {
+  const at = email.lastIndexOf("@");
+  const local = email.slice(0, at);
+  const domain = email.slice(at + 1);
+  if (/[^\x21-\x7e]/.test(local)) {
+    return `${JSON.stringify(email)} has characters outside ASCII before the @`;
+  }
+  if (domain !== domain.normalize("NFKC")) {
+    return `the domain of ${JSON.stringify(email)} is not in normalized form (NFKC)`;
+  }
+  return undefined;
+}
+
+/**
  * The requester's PagerDuty email: the Teleport username when it is an email, else the single
- * email in the configured user trait. Several different emails in the trait are ambiguous.
+ * email in the configured user trait. Several different emails in the trait are ambiguous, and
+ * an email that {@link emailIdentityProblem} refuses is no email at all.
  */
 export function requesterEmail(
   username: string,
   traits: Readonly<Record<string, readonly string[]>> | undefined,
   emailTrait: string | undefined,
 ): { email: string } | { refusal: Verdict & { approve: false } } {
-  if (isEmail(username)) return { email: username };
-  if (!emailTrait) {
-    return {
-      refusal: {
-        approve: false,
-        reason: "no_email",
-        detail: `username ${JSON.stringify(username)} is not an email and ` +
-          "pagerduty.auto_approval.email_trait is not set",
-      },
-    };
+  const refuse = (detail: string) => ({
+    refusal: { approve: false as const, reason: "no_email" as const, detail },
+  });
+  if (isEmail(username)) {
+    const problem = emailIdentityProblem(username);
+    return problem === undefined ? { email: username } : refuse(`username ${problem}`);
   }
-  const emails = [
-    ...new Set((traits?.[emailTrait] ?? []).map((v) => v.trim().toLowerCase()).filter(isEmail)),
-  ];
+  if (!emailTrait) {
+    return refuse(
+      `username ${JSON.stringify(username)} is not an email and ` +
+        "pagerduty.auto_approval.email_trait is not set",
+    );
+  }
+  const candidates = (traits?.[emailTrait] ?? []).map((v) => v.trim()).filter(isEmail);
+  const refused = candidates.map(emailIdentityProblem).filter((p) => p !== undefined);
+  if (refused.length > 0) return refuse(`trait ${JSON.stringify(emailTrait)}: ${refused[0]}`);
+  const emails: string[] = [];
+  for (const email of candidates) {
+    if (!emails.some((e) => asciiLowerCase(e) === asciiLowerCase(email))) emails.push(email);
+  }
   if (emails.length === 1) return { email: emails[0] };
-  return {
-    refusal: {
-      approve: false,
-      reason: "no_email",
-      detail: emails.length === 0
-        ? `user ${JSON.stringify(username)} has no email in trait ${JSON.stringify(emailTrait)}`
-        : `user ${JSON.stringify(username)} has ${emails.length} different emails in trait ` +
-          JSON.stringify(emailTrait),
-    },
-  };
+  return refuse(
+    emails.length === 0
+      ? `user ${JSON.stringify(username)} has no email in trait ${JSON.stringify(emailTrait)}`
+      : `user ${JSON.stringify(username)} has ${emails.length} different emails in trait ` +
+        JSON.stringify(emailTrait),
+  );
 }
 
 /** Whether every requested role may be auto-approved under the configured allow-list. */
@@ -101,7 +125,7 @@ export function rolesAllowed(roles: readonly string[], config: AutoApprovalConfi
 
 /** Exactly one PagerDuty user must carry the email; otherwise nothing is approved. */
 export function singleUser(email: string, users: readonly User[]): User | Verdict {
-  const exact = users.filter((u) => u.email.toLowerCase() === email.toLowerCase());
+  const exact = users.filter((u) => equalIgnoringAsciiCase(u.email, email));
   if (exact.length === 1) return exact[0];
   return exact.length === 0
     ? { approve: false, reason: "no_user", detail: `no PagerDuty user has email ${email}` }

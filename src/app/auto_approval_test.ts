@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { autoApprovalConfig } from "../../tests/fixtures.ts";
 import type { OnCall, Service } from "../pagerduty/types.ts";
 import {
+  emailIdentityProblem,
   isEmail,
   judgeOnCalls,
   requesterEmail,
@@ -38,8 +39,13 @@ Deno.test("the email comes from the username, else from exactly one trait value"
     email: "alice@example.com",
   });
   assert.deepEqual(requesterEmail("alice", { email: ["Alice@Example.com"] }, "email"), {
-    email: "alice@example.com",
+    email: "Alice@Example.com",
   });
+  assert.deepEqual(
+    requesterEmail("alice", { email: ["Alice@Example.com", "alice@example.com"] }, "email"),
+    { email: "Alice@Example.com" },
+    "spellings differing only in ASCII case are one email",
+  );
   const none = requesterEmail("alice", { email: [] }, "email");
   assert.ok("refusal" in none && none.refusal.reason === "no_email");
   const two = requesterEmail("alice", { email: ["a@x.io", "b@x.io"] }, "email");
@@ -105,4 +111,28 @@ Deno.test("the schedule filter refuses other schedules and direct targets", () =
 Deno.test("no known service means no approval", () => {
   const verdict = judgeOnCalls("U1", [], [onCall({})], autoApprovalConfig());
   assert.ok(!verdict.approve && verdict.reason === "unknown_services");
+});
+
+Deno.test("identities fold ASCII case only: a Unicode look-alike is nobody", () => {
+  const kate = { id: "U1", name: "Kate", email: "kate@example.com" };
+  // U+212A KELVIN SIGN lower-cases to "k" with toLowerCase().
+  const kelvin = "\u212Aate@example.com";
+  const refused = requesterEmail(kelvin, undefined, undefined);
+  assert.ok("refusal" in refused && refused.refusal.reason === "no_email");
+  assert.match(refused.refusal.detail, /outside ASCII before the @/);
+  assert.equal((singleUser(kelvin, [kate]) as { reason: string }).reason, "no_user");
+  assert.equal(singleUser("KATE@EXAMPLE.COM", [kate]), kate);
+  const viaTrait = requesterEmail("kate", { email: [kelvin] }, "email");
+  assert.ok(
+    "refusal" in viaTrait && /trait "email": .*outside ASCII/.test(viaTrait.refusal.detail),
+  );
+});
+
+Deno.test("a domain must be in normalized form; a normalized international one is fine", () => {
+  assert.equal(emailIdentityProblem("kate@example.com"), undefined);
+  assert.equal(emailIdentityProblem("kate@b\u00fccher.example"), undefined);
+  // Fullwidth letters and a decomposed ü are other spellings of the same domains.
+  assert.match(emailIdentityProblem("kate@\uff45xample.com")!, /not in normalized form/);
+  assert.match(emailIdentityProblem("kate@bu\u0308cher.example")!, /not in normalized form/);
+  assert.match(emailIdentityProblem("k\u00e4te@example.com")!, /outside ASCII/);
 });

@@ -27,8 +27,8 @@ import {
 import { autoApprovalReason } from "./messages.ts";
 import type { AutoApprovalRecord } from "./plugin_data.ts";
 import { submitServiceReview } from "./reviews.ts";
-import { namesFromAnnotation } from "./routing.ts";
-import { findServices } from "./open_incidents.ts";
+import { namesFromAnnotation, namesOverCap } from "./routing.ts";
+import { findServices, logOverCap } from "./open_incidents.ts";
 import { keep, type RequestRun, write } from "./run.ts";
 import { addJob } from "./scheduled.ts";
 import { planAtApproval, type ShiftPlan } from "./shift_end.ts";
@@ -114,6 +114,8 @@ export async function judgeOnCall(
   if ("refusal" in found) return { verdict: found.refusal, qualifying: [] };
   const user = found.user;
   const names = namesFromAnnotation(request, run.deps.servicesAnnotation);
+  const omitted = namesOverCap(request, run.deps.servicesAnnotation);
+  if (omitted > 0) logOverCap(run.log, "checked for on-call responders", omitted);
   const services: Service[] = await findServices(run, names, run.log);
   const policyIds = [
     ...new Set(

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { boundedDelay } from "../timers.ts";
 import { getLogger } from "@logtape/logtape";
 import { type Incident, type PagerDutyApi, PagerDutyError } from "../pagerduty/types.ts";
 import { TeleportError } from "../teleport/types.ts";
@@ -125,7 +126,7 @@ export class IncidentWatch implements IncidentWatchFeed {
           })
         )
         .finally(() => (this.#polling = undefined));
-    }, this.#options.intervalMs);
+    }, boundedDelay(this.#options.intervalMs));
   }
 
   /** Stops polling; a poll under way finishes. */

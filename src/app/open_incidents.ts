@@ -26,7 +26,7 @@ import {
   withIncident,
   withRequestFacts,
 } from "./plugin_data.ts";
-import { notifyRouting, rulesNeedUserTraits } from "./routing.ts";
+import { MAX_SERVICE_NAMES, notifyRouting, rulesNeedUserTraits } from "./routing.ts";
 import { type Change, keep, type RequestRun, write } from "./run.ts";
 
 /** What recording a confirmed incident found. */
@@ -79,25 +79,32 @@ export function announceServices(
 
 /** Makes sure every service the request is routed to has an incident for it. */
 export async function openIncidents(run: RequestRun, request: AccessRequest): Promise<void> {
-  const targets = await notifyTargets(run, request);
+  const { services: targets, omitted } = await notifyTargets(run, request);
   const missing = servicesWithoutIncident(targets, run.record);
   if (missing.length === 0) return;
   await run.hold();
   const ids = missing.map((s) => s.id);
   if (await run.change((current) => announceServices(current, request, ids)) === "stop") return;
   for (const service of servicesWithoutIncident(targets, run.record)) {
-    await openOne(run, request, service);
+    await openOne(run, request, service, omitted);
   }
 }
 
-async function openOne(run: RequestRun, request: AccessRequest, service: Service): Promise<void> {
+async function openOne(
+  run: RequestRun,
+  request: AccessRequest,
+  service: Service,
+  omittedServices: number,
+): Promise<void> {
   const { pagerduty, observer } = run.deps;
   const incident = await run.sideEffect((signal) =>
     pagerduty.createIncident({
       title: incidentTitle(request),
       serviceId: service.id,
       incidentKey: incidentKey(request.id),
-      details: incidentDetails(request, requestLink(run.deps.proxyAddr(), request.id)),
+      details: incidentDetails(request, requestLink(run.deps.proxyAddr(), request.id), {
+        omittedServices,
+      }),
       urgency: run.deps.urgency,
       priority: run.deps.priority,
     }, { signal })
@@ -168,9 +175,13 @@ async function closeLate(
 /**
  * Looks up the services to notify: Access Monitoring Rules first, evaluated with the requester's
  * traits when a rule reads them (each rule that cannot be evaluated is reported once), else the
- * notify annotation. Names PagerDuty does not know are logged and skipped.
+ * notify annotation. Names PagerDuty does not know are logged and skipped, and so are names
+ * beyond the per-request cap (`omitted`).
  */
-export async function notifyTargets(run: RequestRun, request: AccessRequest): Promise<Service[]> {
+export async function notifyTargets(
+  run: RequestRun,
+  request: AccessRequest,
+): Promise<{ services: Service[]; omitted: number }> {
   const { ruleFacts } = run.deps;
   const rules = [...run.deps.rules()];
   const userTraits = rulesNeedUserTraits(rules, PLUGIN_NAME)
@@ -186,16 +197,28 @@ export async function notifyTargets(run: RequestRun, request: AccessRequest): Pr
     run.log.debug("No service to notify: annotation {annotation} is missing or empty", {
       annotation: run.deps.notifyAnnotation,
     });
-    return [];
+    return { services: [], omitted: 0 };
   }
   if (routing.source === "access_monitoring_rule") {
     run.log.debug("Access Monitoring Rules route the request to {services}", {
       services: routing.serviceNames.join(", "),
     });
   }
+  if (routing.omitted > 0) logOverCap(run.log, "notified", routing.omitted);
   const services = await findServices(run, routing.serviceNames, run.log);
   // Two names may differ only in spelling yet resolve to the same service.
-  return [...new Map(services.map((s) => [s.id, s])).values()];
+  return {
+    services: [...new Map(services.map((s) => [s.id, s])).values()],
+    omitted: routing.omitted,
+  };
+}
+
+/** Says that a request named more services than the cap allows, and what became of them. */
+export function logOverCap(log: Logger, purpose: string, omitted: number): void {
+  log.warn(
+    "The request names {omitted} service(s) more than the {max} that are {purpose}; they are ignored",
+    { omitted, max: MAX_SERVICE_NAMES, purpose },
+  );
 }
 
 /** The services with these names; names PagerDuty does not know are logged and skipped. */

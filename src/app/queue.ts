@@ -10,6 +10,8 @@
  * @module
  */
 
+import { boundedDelay } from "../timers.ts";
+
 import type { AccessRequest } from "../teleport/types.ts";
 
 /** Work for one request: its latest known state, and when the service first heard of it. */
@@ -179,7 +181,7 @@ export class KeyedQueue<T> {
           this.#enqueue(key, slot);
           this.#pump();
         }
-      }, delay);
+      }, boundedDelay(delay));
     }
     // After close, newer work that arrived while this ran is abandoned like other waiting work.
     if (this.#closed) slot.item = undefined;

@@ -8,26 +8,47 @@
  */
 
 import type { AccessMonitoringRule, AccessRequest } from "../teleport/types.ts";
+import { asciiLowerCase } from "../ascii.ts";
 import { type ConditionEnv, ConditionError, parseCondition } from "./condition.ts";
+
+/**
+ * The most service names one request may name, per purpose (services to notify, services whose
+ * on-call responders are approved). Each name costs PagerDuty look-ups from the shared rate
+ * budget: 500 names once cost about 33 s of it for one request.
+ */
+export const MAX_SERVICE_NAMES = 10;
 
 /** A user's traits, as a condition reads them under `user.traits`. */
 export type UserTraits = Readonly<Record<string, readonly string[]>>;
 
-/**
- * The values of one annotation, trimmed, without empties, de-duplicated ignoring case (the first
- * spelling wins), in their original order.
- */
-export function namesFromAnnotation(request: AccessRequest, annotation: string): string[] {
+/** Trimmed, without empties, de-duplicated ignoring ASCII case (first spelling wins), in order. */
+function distinctNames(values: Iterable<string>): string[] {
   const seen = new Set<string>();
   const names: string[] = [];
-  for (const raw of request.systemAnnotations[annotation] ?? []) {
+  for (const raw of values) {
     const name = raw.trim();
-    const key = name.toLowerCase();
+    const key = asciiLowerCase(name);
     if (name === "" || seen.has(key)) continue;
     seen.add(key);
     names.push(name);
   }
   return names;
+}
+
+/**
+ * The values of one annotation, trimmed, without empties, de-duplicated ignoring ASCII case (the
+ * first spelling wins), in their original order: the first {@link MAX_SERVICE_NAMES} of them.
+ */
+export function namesFromAnnotation(request: AccessRequest, annotation: string): string[] {
+  return distinctNames(request.systemAnnotations[annotation] ?? []).slice(0, MAX_SERVICE_NAMES);
+}
+
+/** How many names of the annotation {@link namesFromAnnotation} leaves out. */
+export function namesOverCap(request: AccessRequest, annotation: string): number {
+  return Math.max(
+    0,
+    distinctNames(request.systemAnnotations[annotation] ?? []).length - MAX_SERVICE_NAMES,
+  );
 }
 
 /** Where the notify services came from, for logs. */
@@ -41,7 +62,10 @@ export interface RuleError {
 
 /** The services to notify and why; rules that could not be evaluated are named. */
 export interface NotifyRouting {
+  /** At most {@link MAX_SERVICE_NAMES}. */
   readonly serviceNames: readonly string[];
+  /** Names beyond the cap, left out. */
+  readonly omitted: number;
   readonly source: RoutingSource;
   readonly ruleErrors: readonly RuleError[];
 }
@@ -104,7 +128,7 @@ export function notifyRouting(
 ): NotifyRouting {
   const env = conditionEnv(request, options.userTraits, options.pluginName);
   const ruleErrors: RuleError[] = [];
-  const fromRules = new Map<string, string>();
+  const recipients: string[] = [];
   for (const rule of rules) {
     if (!routesPlugin(rule, options.pluginName)) continue;
     let holds = false;
@@ -114,20 +138,21 @@ export function notifyRouting(
       if (!(error instanceof ConditionError)) throw error;
       ruleErrors.push({ rule, message: error.message });
     }
-    if (!holds) continue;
-    for (const raw of rule.recipients) {
-      const name = raw.trim();
-      if (name !== "" && !fromRules.has(name.toLowerCase())) {
-        fromRules.set(name.toLowerCase(), name);
-      }
-    }
+    if (holds) recipients.push(...rule.recipients);
   }
-  if (fromRules.size > 0) {
-    return { serviceNames: [...fromRules.values()], source: "access_monitoring_rule", ruleErrors };
+  const fromRules = distinctNames(recipients);
+  if (fromRules.length > 0) {
+    return {
+      serviceNames: fromRules.slice(0, MAX_SERVICE_NAMES),
+      omitted: Math.max(0, fromRules.length - MAX_SERVICE_NAMES),
+      source: "access_monitoring_rule",
+      ruleErrors,
+    };
   }
   const fromAnnotation = namesFromAnnotation(request, options.notifyAnnotation);
   return {
     serviceNames: fromAnnotation,
+    omitted: namesOverCap(request, options.notifyAnnotation),
     source: fromAnnotation.length > 0 ? "annotation" : "none",
     ruleErrors,
   };

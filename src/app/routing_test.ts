@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { makeRequest } from "../../tests/fixtures.ts";
 import type { AccessMonitoringRule } from "../teleport/types.ts";
-import { namesFromAnnotation, notifyRouting, rulesNeedUserTraits } from "./routing.ts";
+import {
+  namesFromAnnotation,
+  namesOverCap,
+  notifyRouting,
+  rulesNeedUserTraits,
+} from "./routing.ts";
 
 const options = {
   notifyAnnotation: "pagerduty_notify_service",
@@ -31,7 +36,12 @@ Deno.test("annotation values are trimmed and de-duplicated ignoring case", () =>
 Deno.test("every listed service is notified when no rule applies", () => {
   const request = makeRequest({ systemAnnotations: { pagerduty_notify_service: ["A", "B"] } });
   const routing = notifyRouting(request, [rule({ condition: "false" })], options);
-  assert.deepEqual(routing, { serviceNames: ["A", "B"], source: "annotation", ruleErrors: [] });
+  assert.deepEqual(routing, {
+    serviceNames: ["A", "B"],
+    omitted: 0,
+    source: "annotation",
+    ruleErrors: [],
+  });
 });
 
 Deno.test("recipients of rules whose condition holds take precedence over the annotation", () => {
@@ -92,4 +102,19 @@ Deno.test("no annotation and no rule means nobody to notify", () => {
   const routing = notifyRouting(makeRequest({ systemAnnotations: {} }), [], options);
   assert.deepEqual(routing.serviceNames, []);
   assert.equal(routing.source, "none");
+});
+
+Deno.test("a request names at most ten services per purpose; the rest are counted", () => {
+  const names = Array.from({ length: 500 }, (_, i) => `Service ${i}`);
+  const request = makeRequest({
+    systemAnnotations: { pagerduty_notify_service: names, pagerduty_services: names },
+  });
+  assert.deepEqual(namesFromAnnotation(request, "pagerduty_services"), names.slice(0, 10));
+  assert.equal(namesOverCap(request, "pagerduty_services"), 490);
+  const routing = notifyRouting(request, [], options);
+  assert.deepEqual(routing.serviceNames, names.slice(0, 10));
+  assert.equal(routing.omitted, 490);
+  const byRule = notifyRouting(request, [rule({ recipients: names })], options);
+  assert.equal(byRule.serviceNames.length, 10);
+  assert.equal(byRule.omitted, 490);
 });

@@ -9,6 +9,7 @@
  */
 
 import type { Logger } from "@logtape/logtape";
+import { boundedDelay } from "../timers.ts";
 import type { AccessEndConfig, AutoApprovalConfig } from "../config/types.ts";
 import type { PagerDutyApi } from "../pagerduty/types.ts";
 import { modifyPluginData } from "../teleport/plugin_data.ts";
@@ -258,7 +259,7 @@ export class RequestRun {
     }
     const left = (this.record.lease?.until ?? 0) - this.deps.clock() - SIDE_EFFECT_MARGIN_MS;
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), Math.max(1, left));
+    const timer = setTimeout(() => controller.abort(), boundedDelay(Math.max(1, left)));
     try {
       return await effect(controller.signal);
     } finally {

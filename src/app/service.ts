@@ -30,6 +30,7 @@ import { ACCESS_END_JOB_HANDLERS } from "./access_end_handlers.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { DECISION_JOB, decisionJobHandler } from "./responder_decisions.ts";
 import { responderSink, serviceUserIdLookup } from "./responder_sink.ts";
+import { boundedDelay } from "../timers.ts";
 
 const log = getLogger(["teleport-pagerduty", "service"]);
 
@@ -268,7 +269,7 @@ async function start(
         error: error instanceof Error ? error.message : String(error),
       })
     );
-  }, config.processing.reconcileIntervalMs);
+  }, boundedDelay(config.processing.reconcileIntervalMs));
   cleanups.push(() => clearInterval(reconcileTimer));
 
   lifecycle.startIncidentPolling();
@@ -334,7 +335,9 @@ async function checkPagerDuty(pagerduty: PagerDutyClient): Promise<void> {
 /** Waits for running work to finish, but not longer than `ms`. */
 async function closeWithin(lifecycle: Lifecycle, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(resolve, ms, "timeout")));
+  const timeout = new Promise<"timeout">((
+    resolve,
+  ) => (timer = setTimeout(resolve, boundedDelay(ms), "timeout")));
   const result = await Promise.race([lifecycle.close().then(() => "closed" as const), timeout]);
   clearTimeout(timer);
   if (result === "timeout") {

@@ -1,13 +1,12 @@
 /**
  * One timer per request with scheduled work, firing when its next job falls due. Timers are
- * re-armed in steps no longer than the platform's timer limit, so a job months away never
- * overflows into an immediate firing.
+ * re-armed in steps no longer than the platform's timer limit (`boundedDelay`), so a job months
+ * away never overflows into an immediate firing.
  *
  * @module
  */
 
-/** The longest delay a timer takes (2^31 - 1 ms, about 24.8 days). */
-const MAX_TIMER_MS = 2_147_483_647;
+import { boundedDelay } from "../timers.ts";
 
 /** Timers keyed by request ID. */
 export class WakeTimers {
@@ -46,12 +45,11 @@ export class WakeTimers {
   }
 
   #arm(requestId: string, dueAt: number): void {
-    const delay = Math.min(Math.max(0, dueAt - this.#clock()), MAX_TIMER_MS);
     const timer = setTimeout(() => {
       this.#timers.delete(requestId);
       if (dueAt > this.#clock()) this.#arm(requestId, dueAt);
       else this.#wake(requestId);
-    }, delay);
+    }, boundedDelay(dueAt - this.#clock()));
     this.#timers.set(requestId, { dueAt, timer });
   }
 }

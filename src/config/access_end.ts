@@ -50,15 +50,8 @@ export function readAccessEnd(
     });
   }
   const incident = pagerduty.table("incident_access");
-  let pollMs = incident.duration("poll_interval", MIN_INCIDENT_POLL_MS);
-  if (pollMs !== undefined && pollMs > MAX_INCIDENT_POLL_MS) {
-    incident.problem(
-      `${incident.key("poll_interval")} "${formatGoDuration(pollMs)}" is too long: use at most "${
-        formatGoDuration(MAX_INCIDENT_POLL_MS)
-      }", or access may outlive its resolved incident by that much.`,
-    );
-    pollMs = undefined;
-  }
+  // Longer, and access may outlive its resolved incident by that much.
+  const pollMs = incident.duration("poll_interval", MIN_INCIDENT_POLL_MS, MAX_INCIDENT_POLL_MS);
   return {
     endWithShift,
     incidentAccess: incident.boolean("enabled") ?? DEFAULT_ACCESS_END.incidentAccess,

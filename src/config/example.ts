@@ -20,7 +20,7 @@ addr = "example.com:3025"
 # When using --format=file:
 identity = "/var/lib/teleport/plugins/pagerduty/auth_id"    # Identity file
 # refresh_identity = true                                   # Refresh identity file on a periodic basis.
-# refresh_identity_interval = "1m"                          # How often to re-read it (tbot renews it).
+# refresh_identity_interval = "1m"                          # How often to re-read it, 1s to 24h.
 #
 # When using --format=tls (a direct Auth Service connection: addr must use port 3025):
 # client_key = "/var/lib/teleport/plugins/pagerduty/auth.key" # Teleport TLS secret key
@@ -53,7 +53,8 @@ user_email = "me@example.com" # PagerDuty bot user email (Could be admin email)
 # Priority (name or ID) of new incidents. Default: none.
 # priority = "P2"
 
-# Timeout of one PagerDuty API call, and the client-side rate limit (PagerDuty allows 960).
+# Timeout of one PagerDuty API call (1s to 5m), and the client-side rate limit (PagerDuty
+# allows 960).
 # request_timeout = "10s"
 # rate_limit_per_minute = 900
 
@@ -118,6 +119,6 @@ severity = "INFO" # Logger severity. Could be "INFO", "ERROR", "DEBUG" or "WARN"
 # [processing]
 # Access requests handled in parallel.
 # concurrency = 16
-# How often everything is re-checked against Teleport and PagerDuty.
+# How often everything is re-checked against Teleport and PagerDuty (1s to 24h).
 # reconcile_interval = "5m"
 `;

@@ -7,6 +7,12 @@
 
 import { formatGoDuration, nanosToMs, parseGoDuration } from "./duration.ts";
 
+/**
+ * The longest duration any setting accepts unless it names a shorter limit: a day, far inside
+ * what a timer can hold (about 24.8 days; see `src/timers.ts`).
+ */
+export const MAX_DURATION_MS = 24 * 3_600_000;
+
 /** A TOML table as smol-toml returns it. */
 export type Table = Readonly<Record<string, unknown>>;
 
@@ -210,10 +216,12 @@ export class Section {
   }
 
   /**
-   * A duration (Go syntax like "1m30s", or an integer number of nanoseconds) in milliseconds,
-   * at least `minMs`; an empty string counts as unset.
+   * A duration (Go syntax like "1m30s", or an integer number of nanoseconds) in whole
+   * milliseconds, from `minMs` to `maxMs` ({@link MAX_DURATION_MS} unless given); an empty
+   * string counts as unset. A fraction of a millisecond is rounded here, once, so nothing
+   * downstream sees one.
    */
-  duration(name: string, minMs: number): number | undefined {
+  duration(name: string, minMs: number, maxMs: number = MAX_DURATION_MS): number | undefined {
     const v = this.#table[name];
     if (v === undefined || v === "") return undefined;
     let ms: number | undefined;
@@ -227,9 +235,12 @@ export class Section {
       );
       return undefined;
     }
-    if (ms < minMs) {
+    ms = Math.round(ms);
+    if (ms < minMs || ms > maxMs) {
       this.problem(
-        `${this.key(name)} ${describe(v)} is too short: use at least "${formatGoDuration(minMs)}".`,
+        `${this.key(name)} ${describe(v)} is too ${ms < minMs ? "short" : "long"}: use from "${
+          formatGoDuration(minMs)
+        }" to "${formatGoDuration(maxMs)}".`,
       );
       return undefined;
     }

@@ -8,12 +8,13 @@
 
 import { parse as parseToml, TomlError } from "smol-toml";
 import { isEmailAddress } from "../pagerduty/email.ts";
+import { FileReadError } from "../files.ts";
 import { DEFAULT_API_ENDPOINT, parseApiEndpoint } from "../pagerduty/endpoint.ts";
 import { parseListenAddr } from "../http/listen_addr.ts";
 import { AUTH_SERVICE_PORT, parseHostPort } from "./address.ts";
 import { chooseCredentials } from "./credentials.ts";
 import { ConfigError, type ConfigWarning } from "./errors.ts";
-import { Section } from "./fields.ts";
+import { MAX_DURATION_MS, Section } from "./fields.ts";
 import { readAccessEnd } from "./access_end.ts";
 import { readReviews } from "./reviews.ts";
 import { checkKeys, REQUEST_ANNOTATIONS_ALIASES } from "./schema.ts";
@@ -40,6 +41,17 @@ export const DEFAULTS = {
   logOutput: "stderr",
   concurrency: 16,
   reconcileIntervalMs: 300_000,
+} as const;
+
+/**
+ * The longest value of each duration setting (each is at least 1 s). Past these a setting does
+ * nothing useful: a PagerDuty call that has not answered in five minutes will not, and a day
+ * between identity checks or reconciliations already means "rarely".
+ */
+export const DURATION_LIMITS = {
+  refreshIdentityMaxMs: MAX_DURATION_MS,
+  requestTimeoutMaxMs: 5 * 60_000,
+  reconcileMaxMs: MAX_DURATION_MS,
 } as const;
 
 /** PagerDuty's own limit per API key; a higher client-side limit only collects 429s. */
@@ -169,7 +181,11 @@ function readTeleport(s: Section, warnings: ConfigWarning[]): TeleportConfig | u
         "renews, or remove refresh_identity.",
     );
   }
-  const interval = s.duration("refresh_identity_interval", 1000);
+  const interval = s.duration(
+    "refresh_identity_interval",
+    1000,
+    DURATION_LIMITS.refreshIdentityMaxMs,
+  );
   const webProxyAddr = s.nonEmptyString("web_proxy_addr");
   if (webProxyAddr !== undefined && httpUrl(webProxyAddr) === undefined) {
     s.problem(
@@ -236,7 +252,8 @@ async function readPagerDuty(
     authScheme: s.choice("auth_scheme", ["token", "bearer"] as const) ?? "token",
     urgency: s.choice("urgency", ["high", "low"] as const),
     priority: s.text("priority", "a priority name or ID"),
-    requestTimeoutMs: s.duration("request_timeout", 1000) ?? DEFAULTS.requestTimeoutMs,
+    requestTimeoutMs: s.duration("request_timeout", 1000, DURATION_LIMITS.requestTimeoutMaxMs) ??
+      DEFAULTS.requestTimeoutMs,
     maxRequestsPerMinute: Math.min(
       rate ?? DEFAULTS.maxRequestsPerMinute,
       PAGERDUTY_RATE_LIMIT_PER_MINUTE,
@@ -316,7 +333,9 @@ async function readApiKeyFile(
   try {
     bytes = await readFile(path);
   } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound
+    const reason = error instanceof FileReadError
+      ? error.reason
+      : error instanceof Deno.errors.NotFound
       ? "does not exist"
       : error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable
       ? "cannot be read (permission denied)"
@@ -525,7 +544,8 @@ function readLog(s: Section): LogConfig {
 function readProcessing(s: Section): ProcessingConfig {
   return {
     concurrency: s.integer("concurrency", 1, 1024) ?? DEFAULTS.concurrency,
-    reconcileIntervalMs: s.duration("reconcile_interval", 1000) ?? DEFAULTS.reconcileIntervalMs,
+    reconcileIntervalMs: s.duration("reconcile_interval", 1000, DURATION_LIMITS.reconcileMaxMs) ??
+      DEFAULTS.reconcileIntervalMs,
   };
 }
 

@@ -484,7 +484,17 @@ const ERROR_CASES: Array<[string, string, RegExp[]]> = [
     [
       /^teleport\.refresh_identity_interval "1 minute" is not a duration: write it like "30s", "5m" or "1h30m"/,
       /^pagerduty\.request_timeout "10" is not a duration/,
-      /^processing\.reconcile_interval "10ms" is too short: use at least "1s"\.$/,
+      /^processing\.reconcile_interval "10ms" is too short: use from "1s" to "24h0m0s"\.$/,
+    ],
+  ],
+  [
+    // Past a timer's limit (about 24.8 days) these made a timer fire every millisecond.
+    "durations past their range",
+    `[teleport]\nidentity = "/i"\nrefresh_identity_interval = "720h"\n[pagerduty]\napi_key='k'\nuser_email='a@b.c'\nrequest_timeout = "720h"\n[processing]\nreconcile_interval = 2592000000000000`,
+    [
+      /^teleport\.refresh_identity_interval "720h" is too long: use from "1s" to "24h0m0s"\.$/,
+      /^pagerduty\.request_timeout "720h" is too long: use from "1s" to "5m0s"\.$/,
+      /^processing\.reconcile_interval 2592000000000000 is too long: use from "1s" to "24h0m0s"\.$/,
     ],
   ],
   [
@@ -615,4 +625,13 @@ Deno.test("one error message lists all problems, one per line", async () => {
     assert.equal(lines.length, 4);
     assert.ok(lines.slice(1).every((l) => l.startsWith("  - ")));
   }
+});
+
+Deno.test("a duration is whole milliseconds once parsed: a fraction is rounded here", async () => {
+  const { config } = await parse(
+    MINIMAL.replace("[pagerduty]", '[pagerduty]\nrequest_timeout = "1.0005s"') +
+      "\n[processing]\nreconcile_interval = 1500400000\n",
+  );
+  assert.equal(config.pagerduty.requestTimeoutMs, 1001);
+  assert.equal(config.processing.reconcileIntervalMs, 1500);
 });

@@ -20,6 +20,7 @@ import { buildScenario, type Step } from "./scenario.ts";
 import { ServiceLog } from "./service_log.ts";
 import { summarize, summaryRows } from "./summary.ts";
 import { Timeline } from "./timeline.ts";
+import { boundedDelay } from "../timers.ts";
 
 /**
  * How long a step may take by default; the whole demo normally needs a few seconds, most of
@@ -299,7 +300,7 @@ function within(
       fn();
     };
     const onAbort = () => finish(() => reject(new DemoStepError("the demo was interrupted")));
-    const timer = setTimeout(() => finish(() => reject(onTimeout())), ms);
+    const timer = setTimeout(() => finish(() => reject(onTimeout())), boundedDelay(ms));
     if (signal.aborted) return onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
     promise.then(() => finish(resolve), (error) => finish(() => reject(error)));

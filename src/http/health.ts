@@ -11,6 +11,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { boundedDelay } from "../timers.ts";
 
 const log = getLogger(["teleport-pagerduty", "http", "health"]);
 
@@ -149,7 +150,7 @@ export class Health {
         const error = new Error(`no answer within ${this.#probeTimeoutMs} ms`);
         controller.abort(error);
         reject(error);
-      }, this.#probeTimeoutMs);
+      }, boundedDelay(this.#probeTimeoutMs));
     });
     try {
       await Promise.race([probe(controller.signal), timeout]);

@@ -1,6 +1,6 @@
 /**
  * Parses `http.listen_addr` (`host:port`, `:port` for all interfaces, `[::1]:port`) into what
- * `Deno.serve` binds and what `--allow-net` / Worker permissions must grant for it.
+ * the listener binds and what `--allow-net` / Worker permissions must grant for it.
  *
  * @module
  */

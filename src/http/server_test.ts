@@ -195,6 +195,9 @@ Deno.test("server: HTTPS with the configured certificate and key", async () => {
         "plain HTTP is refused",
       );
     });
+    await withServer({ https: { certFile, keyFile }, headerTimeoutMs: 200 }, async ({ server }) => {
+      assert.equal(await untilClosed(server.port), "", "a stalled TLS handshake is cut off");
+    });
   } finally {
     client.close();
     await Deno.remove(dir, { recursive: true });
@@ -223,13 +226,26 @@ Deno.test("server: HTTPS file problems name the config key and never quote the k
       `${dir}/missing.pem`,
       key,
       "http.https_cert_file",
-      /^Cannot read http\.https_cert_file ".*missing\.pem" \(NotFound: .*\); check the path/,
+      /^http\.https_cert_file ".*missing\.pem" does not exist: point it at the PEM file/,
     ],
     [
       cert,
       `${dir}/missing.key`,
       "http.https_key_file",
-      /^Cannot read http\.https_key_file ".*missing\.key" \(NotFound: /,
+      /^http\.https_key_file ".*missing\.key" does not exist: /,
+    ],
+    // An endless or special file is refused before it is read (it used to hang the start).
+    [
+      "/dev/zero",
+      key,
+      "http.https_cert_file",
+      /^http\.https_cert_file "\/dev\/zero" is not a regular file \(a device, pipe or socket\): /,
+    ],
+    [
+      cert,
+      "/dev/zero",
+      "http.https_key_file",
+      /^http\.https_key_file "\/dev\/zero" is not a regular/,
     ],
     [
       notPem,
@@ -327,3 +343,78 @@ Deno.test("server: aborting the signal lets in-flight requests finish, then stop
   await server.finished;
   await assert.rejects(fetch(`${base}/healthz`), "no longer listening");
 });
+
+/** Connects, sends `text`, and resolves with what came back once the server closed it. */
+async function untilClosed(port: number, text = ""): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    if (text !== "") await conn.write(new TextEncoder().encode(text));
+    let received = "";
+    const buffer = new Uint8Array(4096);
+    // A generous guard so a server that never closes fails the test instead of hanging it.
+    const guard = setTimeout(() => conn.close(), 30_000);
+    try {
+      for (;;) {
+        const n = await conn.read(buffer);
+        if (n === null) return received;
+        received += new TextDecoder().decode(buffer.subarray(0, n));
+      }
+    } catch {
+      return received + "<guard: never closed>";
+    } finally {
+      clearTimeout(guard);
+    }
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // Already closed by the guard.
+    }
+  }
+}
+
+Deno.test("server: a client that never finishes its headers is disconnected", async () => {
+  await withServer({ headerTimeoutMs: 200 }, async ({ server, base }) => {
+    const [partial, silent] = await Promise.all([
+      untilClosed(server.port, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: a"),
+      untilClosed(server.port),
+    ]);
+    assert.equal(partial, "", "closed without an answer");
+    assert.equal(silent, "");
+    assert.equal((await call(`${base}/healthz`)).status, 200, "others are still served");
+  });
+});
+
+Deno.test("server: an idle kept-alive connection is closed after its answer", async () => {
+  await withServer({ idleTimeoutMs: 200 }, async ({ server }) => {
+    const received = await untilClosed(server.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert.match(received, /^HTTP\/1\.1 200 OK\r\n(.*\r\n)*\r\nok\n$/);
+  });
+});
+
+for (const cap of ["maxConnections", "maxConnectionsPerClient"] as const) {
+  Deno.test(`server: connections past ${cap} are closed at once, the others served`, async () => {
+    await withServer({ [cap]: 3 }, async ({ server }) => {
+      // Three clients holding connections open, mid-headers.
+      const held = await Promise.all(
+        [1, 2, 3].map(() => Deno.connect({ hostname: "127.0.0.1", port: server.port })),
+      );
+      try {
+        for (const conn of held) await conn.write(new TextEncoder().encode("GET / HTTP/1.1\r\n"));
+        assert.equal(await untilClosed(server.port, "GET /healthz HTTP/1.1\r\n\r\n"), "");
+      } finally {
+        for (const conn of held) conn.close();
+      }
+      // The server notices the closes on its own time: try until it answers.
+      let served = "";
+      for (let attempt = 0; attempt < 100 && served === ""; attempt++) {
+        served = await untilClosed(
+          server.port,
+          "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        if (served === "") await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.match(served, /^HTTP\/1\.1 200 OK\r\n/, "served once the others have gone");
+    });
+  });
+}

@@ -1,10 +1,12 @@
 /**
- * Reads the listener's HTTPS certificate and key once at start, with errors that name the
- * config key to fix and never quote the key itself.
+ * Reads the listener's HTTPS certificate and key once at start (regular files of at most
+ * {@link MAX_PEM_BYTES}), with errors that name the config key to fix and never quote the key
+ * itself.
  *
  * @module
  */
 
+import { FileReadError, readRegularTextFile } from "../files.ts";
 import { HttpServerError } from "./errors.ts";
 
 /** Paths of the PEM certificate chain and private key for HTTPS. */
@@ -24,14 +26,19 @@ export interface CertifiedKeyPem {
 const CERT_BEGIN = "-----BEGIN CERTIFICATE-----";
 const KEY_BEGIN = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----/;
 
+/** The largest certificate chain or key file read; real ones are a few KB. */
+export const MAX_PEM_BYTES = 1024 * 1024;
+
 async function readPem(key: "http.https_cert_file" | "http.https_key_file", path: string) {
   try {
-    return await Deno.readTextFile(path);
+    return await readRegularTextFile(path, MAX_PEM_BYTES);
   } catch (error) {
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const reason = error instanceof FileReadError
+      ? error.reason
+      : `cannot be read (${error instanceof Error ? error.message : String(error)})`;
     throw new HttpServerError(
       key,
-      `Cannot read ${key} "${path}" (${reason}); check the path and that the service may read it.`,
+      `${key} "${path}" ${reason}: point it at the PEM file, readable by the service.`,
       { cause: error },
     );
   }

@@ -8,6 +8,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { boundedDelay } from "../timers.ts";
 
 const log = getLogger(["teleport-pagerduty", "http", "webhook"]);
 
@@ -60,7 +61,7 @@ export async function receiveWebhook(
   const deadline = new AbortController();
   const timer = setTimeout(
     () => deadline.abort(new TimeCapExceeded(limits.timeoutMs)),
-    limits.timeoutMs,
+    boundedDelay(limits.timeoutMs),
   );
   // Not combined with request.signal: Deno aborts that after every successful response too.
   const signal = deadline.signal;

@@ -76,6 +76,7 @@ import {
   readUser,
   readUsers,
 } from "./wire.ts";
+import { asciiLowerCase, equalIgnoringAsciiCase } from "../ascii.ts";
 
 const log = getLogger(["teleport-pagerduty", "pagerduty"]);
 
@@ -136,9 +137,8 @@ function positiveInteger(value: number, key: string, what: string): number {
   return value;
 }
 
-function sameText(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
-}
+/** Names and emails match ignoring ASCII case only (see `src/ascii.ts`). */
+const sameText = equalIgnoringAsciiCase;
 
 /** A typed PagerDuty REST v2 client; one instance per API key, shared by the whole service. */
 export class PagerDutyClient implements PagerDutyApi, PagerDutySetupApi {
@@ -195,9 +195,9 @@ export class PagerDutyClient implements PagerDutyApi, PagerDutySetupApi {
     this.#priorities = new LookupCache({ ...cache, isNegative: (p) => p.length === 0 });
   }
 
-  /** The service whose name equals `name` ignoring case (cached), or undefined. */
+  /** The service whose name equals `name` ignoring ASCII case (cached), or undefined. */
   findServiceByName(name: string): Promise<Service | undefined> {
-    return this.#servicesByName.get(name.toLowerCase(), async () => {
+    return this.#servicesByName.get(asciiLowerCase(name), async () => {
       const services = this.#list("/services", "services", [["query", name]], readServices);
       for await (const service of services) {
         if (sameText(service.name, name)) return service;
@@ -211,9 +211,9 @@ export class PagerDutyClient implements PagerDutyApi, PagerDutySetupApi {
     return readService(await this.#get("/services/{id}", `/services/${encodeURIComponent(id)}`));
   }
 
-  /** Every user whose email equals `email` ignoring case (cached). */
+  /** Every user whose email equals `email` ignoring ASCII case (cached). */
   findUsersByEmail(email: string): Promise<User[]> {
-    return this.#usersByEmail.get(email.toLowerCase(), async () => {
+    return this.#usersByEmail.get(asciiLowerCase(email), async () => {
       const found: User[] = [];
       for await (const user of this.#list("/users", "users", [["query", email]], readUsers)) {
         if (sameText(user.email, email)) found.push(user);

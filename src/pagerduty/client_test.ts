@@ -99,6 +99,27 @@ Deno.test("findUsersByEmail pages and keeps exact, case-insensitive email matche
   });
 });
 
+Deno.test("user and service look-ups fold ASCII case only, in the match and in the cache", async () => {
+  await withFakePagerDuty({}, async (pd) => {
+    pd.addUser({ name: "Kate", email: "kate@example.com" });
+    pd.addService({
+      name: "Kafka",
+      escalationPolicyId: pd.addEscalationPolicy({ name: "Ops" }).id,
+    });
+    const api = client(pd);
+    assert.equal((await api.findUsersByEmail("KATE@example.com")).length, 1);
+    assert.ok(await api.findServiceByName("kafka"));
+    // U+212A KELVIN SIGN: toLowerCase() would make these Kate's email and the Kafka service.
+    assert.deepEqual(await api.findUsersByEmail("\u212Aate@example.com"), []);
+    assert.equal(await api.findServiceByName("\u212Aafka"), undefined);
+    assert.equal(
+      pd.callsTo("listUsers").length,
+      2,
+      "the look-alike was asked, not served from cache",
+    );
+  });
+});
+
 Deno.test("listOnCalls filters by user and policies, pages, and maps every field", async () => {
   await withFakePagerDuty({}, async (pd) => {
     const { alice, bot, policy } = seed(pd);

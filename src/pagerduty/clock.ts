@@ -6,6 +6,7 @@
  */
 
 import type { Timers } from "../util/sleep.ts";
+import { boundedDelay } from "../timers.ts";
 
 /** What the client needs from a clock; `@sinonjs/fake-timers`' `createClock()` fits. */
 export interface Clock extends Timers {
@@ -16,6 +17,6 @@ export interface Clock extends Timers {
 /** The real clock. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  setTimeout: (callback, ms) => setTimeout(callback, boundedDelay(ms)),
   clearTimeout: (id) => clearTimeout(id as number),
 };

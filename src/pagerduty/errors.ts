@@ -9,6 +9,7 @@
  * @module
  */
 
+import { clip as clipText } from "../text.ts";
 import { PagerDutyError } from "./types.ts";
 
 /** A client option that cannot work; the message names the config key and what to change. */
@@ -36,19 +37,41 @@ const MAX_DETAIL = 500;
 
 function clip(text: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > MAX_DETAIL ? `${flat.slice(0, MAX_DETAIL)}…` : flat;
+  return clipText(flat, MAX_DETAIL + 1);
 }
 
+/** Error details kept from one answer; PagerDuty sends one or two, a hostile answer thousands. */
+export const MAX_ERROR_DETAILS = 10;
+
+/** How deep nested `errors` are followed; PagerDuty's are one level (field → messages). */
+const MAX_ERROR_DEPTH = 4;
+
+/**
+ * Up to {@link MAX_ERROR_DETAILS} details, then one saying how many more were dropped. (The
+ * answer itself is capped in size before it gets here.)
+ */
 function flattenErrors(value: unknown): string[] {
-  if (value === undefined || value === null) return [];
-  if (typeof value === "string") return [clip(value)];
-  if (Array.isArray(value)) return value.flatMap(flattenErrors);
-  if (typeof value === "object") {
-    return Object.entries(value as Record<string, unknown>).flatMap(([field, detail]) =>
-      flattenErrors(detail).map((text) => `${field}: ${text}`)
-    );
-  }
-  return [clip(String(value))];
+  const found: string[] = [];
+  let more = 0;
+  const walk = (node: unknown, prefix: string, depth: number) => {
+    if (node === undefined || node === null) return;
+    if (Array.isArray(node)) {
+      if (depth < MAX_ERROR_DEPTH) { for (const item of node) walk(item, prefix, depth + 1); }
+      return;
+    }
+    if (typeof node === "object") {
+      if (depth >= MAX_ERROR_DEPTH) return;
+      for (const [field, detail] of Object.entries(node as Record<string, unknown>)) {
+        walk(detail, `${prefix}${clip(field)}: `, depth + 1);
+      }
+      return;
+    }
+    if (found.length < MAX_ERROR_DETAILS) found.push(clip(`${prefix}${String(node)}`));
+    else more++;
+  };
+  walk(value, "", 0);
+  if (more > 0) found.push(`and ${more} more`);
+  return found;
 }
 
 /** Reads an error body defensively; text that is not PagerDuty's JSON yields no details. */

@@ -75,3 +75,23 @@ Deno.test("a 400 about the From header points at pagerduty.user_email", () => {
   assert.match(error.message, /pagerduty\.user_email/);
   assert.deepEqual(error.errors, ['You must specify a user\'s email address in the "From" header']);
 });
+
+Deno.test("a flood of error details is cut to a few, with how many more there were", () => {
+  const body = parseErrorBody(
+    JSON.stringify({ error: { message: "Invalid", errors: Array(100_000).fill("bad field") } }),
+  );
+  assert.equal(body.errors.length, 11);
+  assert.equal(body.errors.at(-1), "and 99990 more");
+  const deep = parseErrorBody(
+    JSON.stringify({ error: { errors: JSON.parse("[".repeat(5_000) + "]".repeat(5_000)) } }),
+  );
+  assert.deepEqual(deep.errors, []);
+  const error = statusError({ operation: "POST /incidents", status: 400, body, attemptCount: 1 });
+  assert.ok(error.message.length < 2_000, `${error.message.length} characters`);
+});
+
+Deno.test("a long error detail is cut between characters, never inside an emoji", () => {
+  const body = parseErrorBody(JSON.stringify({ error: { message: "\u{1F600}".repeat(400) } }));
+  assert.ok(body.message!.isWellFormed());
+  assert.ok(body.message!.endsWith("\u{1F600}…"));
+});

@@ -28,6 +28,7 @@ import {
   type RetryOptions,
 } from "./retry.ts";
 import type { PagerDutyError } from "./types.ts";
+import { timeoutSignal } from "../timers.ts";
 
 const log = getLogger(["teleport-pagerduty", "pagerduty"]);
 
@@ -112,6 +113,41 @@ function connectFailed(error: unknown): boolean {
     : String(error);
   // Deno (hyper) reports failures of the connect phase, DNS and TLS included, as "(Connect)".
   return /\(Connect\)|connection refused|dns error/i.test(text);
+}
+
+/**
+ * The largest PagerDuty answer read. A page of 100 users, services or on-calls is a few hundred
+ * KB; a bigger answer is not PagerDuty's, and reading it whole would only fill memory.
+ */
+export const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+
+/** The largest error answer read; only its first details are kept anyway. */
+export const MAX_ERROR_BYTES = 64 * 1024;
+
+/**
+ * The body as text, reading at most `maxBytes` (the rest is cancelled): undefined when it is
+ * longer. Invalid UTF-8 is replaced, as `Response.text()` does.
+ */
+async function readBody(response: Response, maxBytes: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+  if (declared > maxBytes || response.body === null) {
+    await response.body?.cancel();
+    return response.body === null ? "" : undefined;
+  }
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    length += value.length;
+    if (length > maxBytes) {
+      await reader.cancel();
+      return undefined;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
 }
 
 /** Makes PagerDuty REST calls for one API key. */
@@ -217,12 +253,12 @@ export class Transport {
     }
   > {
     const { timeoutMs } = this.#options;
-    const timeout = AbortSignal.timeout(timeoutMs);
+    const timeout = timeoutSignal(timeoutMs);
     const signal = spec.signal ? AbortSignal.any([timeout, spec.signal]) : timeout;
     const begin = performance.now();
     let status = 0;
     let response: Response;
-    let text: string;
+    let answer: string | undefined;
     // Deno's fetch silently sends a request again, POST included, when a reused keep-alive
     // connection closes before the answer; a call that must not run twice gets a connection of
     // its own, where that cannot happen.
@@ -238,7 +274,7 @@ export class Transport {
         client,
       });
       status = response.status;
-      text = this.#redact(await response.text());
+      answer = await readBody(response, response.ok ? MAX_ANSWER_BYTES : MAX_ERROR_BYTES);
     } catch (error) {
       client?.close();
       if (spec.signal?.aborted) throw cancelledError(operation, spec.signal.reason);
@@ -265,6 +301,15 @@ export class Transport {
     }
     client?.close();
     this.#responded(operation, status, attempt, begin);
+    if (answer === undefined && response.ok) {
+      throw unexpectedBodyError({
+        operation,
+        status,
+        problem: `larger than ${MAX_ANSWER_BYTES / (1024 * 1024)} MiB`,
+      });
+    }
+    // An error answer past its cap has no details worth reading.
+    const text = this.#redact(answer ?? "");
     if (response.ok) return { result: this.#parse(operation, status, text) };
     const errorBody = parseErrorBody(text);
     return {

@@ -508,3 +508,38 @@ Deno.test("the API key appears in no error, log line or inspection on any failur
     await reset();
   }
 });
+
+/** A `fetch` answering 200 with an endless JSON-looking body; counts the bytes it produced. */
+function endlessAnswer(): { fetch: typeof fetch; produced: () => number } {
+  let produced = 0;
+  const chunk = new TextEncoder().encode(`{"pad":"${"x".repeat(64 * 1024)}",`);
+  const fetch = () =>
+    Promise.resolve(
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            produced += chunk.length;
+            controller.enqueue(chunk);
+          },
+        }),
+        { status: 200, headers: { "content-type": "application/json" } },
+      ),
+    );
+  return { fetch, produced: () => produced };
+}
+
+Deno.test("a PagerDuty answer past the size cap is refused without being read whole", async () => {
+  const endless = endlessAnswer();
+  const api = new PagerDutyClient({
+    apiKey: "k",
+    userEmail: BOT,
+    fetch: endless.fetch,
+    retry: { maxAttempts: 1 },
+  });
+  await assert.rejects(api.listAbilities(), (error: unknown) => {
+    assert.ok(error instanceof PagerDutyError);
+    assert.match(error.message, /but an unexpected body \(larger than 4 MiB\)/);
+    return true;
+  });
+  assert.ok(endless.produced() < 4 * 1024 * 1024 + 256 * 1024, `${endless.produced()} bytes`);
+});

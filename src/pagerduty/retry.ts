@@ -55,10 +55,22 @@ export type RetryDecision =
   | { readonly retry: true; readonly delayMs: number; readonly rateLimited: boolean };
 
 /**
- * The wait a 429 asks for, in ms: `ratelimit-reset` (seconds), else `Retry-After` (seconds or
- * an HTTP date), else undefined.
+ * The longest wait a 429 may impose. PagerDuty's limit is per minute, so its reset is never
+ * further away than that; a larger value (a proxy's, or a hostile answer) would otherwise hold
+ * every call of the key for as long as it says.
+ */
+export const MAX_RATE_LIMIT_WAIT_MS = 60_000;
+
+/**
+ * The wait a 429 asks for, in ms, at most {@link MAX_RATE_LIMIT_WAIT_MS}: `ratelimit-reset`
+ * (seconds), else `Retry-After` (seconds or an HTTP date), else undefined.
  */
 export function rateLimitResetMs(headers: Headers, now: number): number | undefined {
+  const asked = askedResetMs(headers, now);
+  return asked === undefined ? undefined : Math.min(asked, MAX_RATE_LIMIT_WAIT_MS);
+}
+
+function askedResetMs(headers: Headers, now: number): number | undefined {
   const reset = headers.get("ratelimit-reset");
   if (reset !== null && reset.trim() !== "") {
     const seconds = Number(reset);

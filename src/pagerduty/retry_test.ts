@@ -49,6 +49,14 @@ Deno.test("rateLimitResetMs prefers ratelimit-reset, then Retry-After seconds or
   assert.equal(rateLimitResetMs(new Headers(), NOW), undefined);
 });
 
+Deno.test("a 429 never asks for a wait longer than PagerDuty's minute", () => {
+  const days = String(30 * 24 * 3600);
+  assert.equal(rateLimitResetMs(new Headers({ "ratelimit-reset": days }), NOW), 60_000);
+  assert.equal(rateLimitResetMs(new Headers({ "retry-after": days }), NOW), 60_000);
+  const nextYear = new Date(NOW + 365 * 24 * 3600 * 1000).toUTCString();
+  assert.equal(rateLimitResetMs(new Headers({ "retry-after": nextYear }), NOW), 60_000);
+});
+
 Deno.test("a 429 waits for the reset, or doubles a fallback when it has no headers", () => {
   assert.deepEqual(decide(status(429, { "ratelimit-reset": "20" })), {
     retry: true,

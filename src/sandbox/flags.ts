@@ -31,6 +31,7 @@ export const SUPERVISOR_FLAGS: readonly string[] = [
  */
 export const WORKER_ENTRY_POINTS: readonly string[] = [
   "src/sandbox/config_worker.ts",
+  "src/sandbox/jail_worker.ts",
   "src/sandbox/service_worker.ts",
   "src/cli/check_teleport_worker.ts",
   "src/cli/check_pagerduty_worker.ts",

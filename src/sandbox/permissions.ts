@@ -41,7 +41,11 @@ export function pagerDutyPermissions(config: Config): SandboxPermissions {
   return { net: [`${host}:${port}`], read: [], write: [] };
 }
 
-/** The running service: both sides, its own listener, and a log file if one is configured. */
+/**
+ * The running service: both sides, its own listener, and a log file if one is configured.
+ *
+ * @throws {Error} when the log file is one of the files read (write access would reach it).
+ */
 export function servicePermissions(config: Config): SandboxPermissions {
   const teleport = teleportPermissions(config);
   const pagerduty = pagerDutyPermissions(config);
@@ -49,17 +53,45 @@ export function servicePermissions(config: Config): SandboxPermissions {
   const logFile = config.log.output === "stderr" || config.log.output === "stdout"
     ? undefined
     : config.log.output;
+  const read = unique([
+    ...(teleport.read === true ? [] : teleport.read),
+    ...present([http?.httpsCertFile, http?.httpsKeyFile]),
+  ]);
+  // Loading the config refuses this already (also through links); never grant it regardless.
+  if (logFile !== undefined && read.includes(logFile)) {
+    throw new Error(
+      `log.output ${logFile} is also a file the service reads: log to another file, or to "stderr".`,
+    );
+  }
   return {
     net: unique([
       ...teleport.net,
       ...pagerduty.net,
       ...(http === undefined ? [] : parseListenAddr(http.listenAddr).netPermissions),
     ]),
-    read: unique([
-      ...(teleport.read === true ? [] : teleport.read),
-      ...present([http?.httpsCertFile, http?.httpsKeyFile]),
-    ]),
+    read,
     write: present([logFile]),
+  };
+}
+
+/**
+ * The program's own code: `src/` of the source tree under `deno run`, of the embedded files in a
+ * compiled binary (where `import.meta.url` points into them). npm packages need no entry: Deno
+ * lets module loading read them whatever the permissions.
+ */
+export function codeRoots(): string[] {
+  return [decodeURIComponent(new URL("../../src", import.meta.url).pathname)];
+}
+
+/**
+ * What a jail worker holds: the task's own permissions (it can only hand on what it has) plus
+ * reading the program's code, which is what its child's modules are loaded with.
+ */
+export function jailPermissions(task: SandboxPermissions): SandboxPermissions {
+  return {
+    net: task.net,
+    read: unique([...codeRoots(), ...(task.read === true ? [] : task.read)]),
+    write: task.write,
   };
 }
 

@@ -3,11 +3,30 @@
  * send the input, and turn its single answer into a promise. No third-party code: this runs on
  * the main thread, which holds the broad permissions the workers are carved from.
  *
+ * A worker limited to a list of files is started inside a jail worker (`jail_worker.ts`). Deno
+ * loads the modules a worker's code names (its imports, and every `import("…")` with a literal
+ * specifier, fetched while it builds the module graph) with the worker's parent's read
+ * permission, not the worker's own; with the supervisor as the parent that is the whole disk, so
+ * `import("file:///any.json", { with: { type: "json" } })` returned any JSON file and a parse
+ * error quoted any other. The jail, whose read permission is only the program's own code and the
+ * task's files, is the parent instead.
+ *
  * @module
  */
 
-import { type SandboxPermissions, workerOptions } from "./permissions.ts";
+import { jailPermissions, type SandboxPermissions, workerOptions } from "./permissions.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
+
+/** What the jail worker is asked to run. */
+export interface JailInput<I> {
+  /** The task's worker entry, as a URL. */
+  readonly module: string;
+  readonly name: string;
+  readonly permissions: SandboxPermissions;
+  readonly input: I;
+}
+
+const JAIL_WORKER = new URL("./jail_worker.ts", import.meta.url);
 
 /** A task that failed inside its worker; `message` is the worker's one-sentence message. */
 export class TaskError extends Error {
@@ -34,12 +53,32 @@ export interface RunningTask<O> {
 
 /**
  * Starts `module` (a worker entry calling `serveTask`) in a worker holding `permissions`, and
- * hands it `input`.
+ * hands it `input`. Unless `permissions` grant reading every file, the worker runs inside a jail
+ * (see the module comment); either way its result, errors and stops behave the same.
  *
  * @throws {Error} synchronously when the permissions exceed this thread's (Deno refuses to
  *   escalate), which means the process was started without the flags in `src/sandbox/flags.ts`.
  */
 export function startTask<I, O>(
+  module: URL,
+  name: string,
+  permissions: SandboxPermissions,
+  input: I,
+): RunningTask<O> {
+  if (permissions.read === true) return startWorker(module, name, permissions, input);
+  return startWorker<JailInput<I>, O>(JAIL_WORKER, name, jailPermissions(permissions), {
+    module: module.href,
+    name,
+    permissions,
+    input,
+  });
+}
+
+/**
+ * Starts `module` in a worker holding exactly `permissions`, without a jail: for the jail itself
+ * and for workers that may read every file anyway.
+ */
+export function startWorker<I, O>(
   module: URL,
   name: string,
   permissions: SandboxPermissions,

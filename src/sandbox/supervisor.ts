@@ -9,6 +9,7 @@
 import type { SandboxPermissions } from "./permissions.ts";
 import { startTask, type TaskError } from "./run_task.ts";
 import type { ServiceInput } from "./service_input.ts";
+import { boundedDelay } from "../timers.ts";
 
 /**
  * How long a graceful stop may take before the service is ended anyway. The service itself
@@ -79,7 +80,7 @@ export async function superviseService(options: SuperviseOptions): Promise<Servi
         task.stop(signal);
         graceTimer = setTimeout(
           () => force(signal, "timeout"),
-          options.graceMs ?? DEFAULT_GRACE_MS,
+          boundedDelay(options.graceMs ?? DEFAULT_GRACE_MS),
         );
       } else {
         options.onSignal?.(signal, "forced");

@@ -8,6 +8,7 @@
 
 import { Buffer } from "node:buffer";
 import * as grpc from "@grpc/grpc-js";
+import { getLogger } from "@logtape/logtape";
 import {
   create,
   type DescMessage,
@@ -19,6 +20,15 @@ import {
   toBinary,
 } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
+
+const grpcLog = getLogger(["teleport-pagerduty", "teleport", "grpc"]);
+
+// grpc-js prints its own errors with console.error, past the service's log; send them to it.
+grpc.setLogger({
+  error: (...args: unknown[]) => grpcLog.warn("gRPC: {detail}", { detail: args.join(" ") }),
+  info: (...args: unknown[]) => grpcLog.debug("gRPC: {detail}", { detail: args.join(" ") }),
+  debug: (...args: unknown[]) => grpcLog.debug("gRPC: {detail}", { detail: args.join(" ") }),
+});
 
 /** A generated method descriptor of any kind, with its request and response schemas. */
 type MethodOf<I extends DescMessage, O extends DescMessage> = DescMethod & {

@@ -17,6 +17,7 @@ import { isKubernetesVolumeFile } from "../kubernetes_volume.ts";
 import { formatDuration } from "../util/duration.ts";
 import { decodePemBlocks, type PemBlock, PemSyntaxError } from "./pem.ts";
 import type { CredentialFiles } from "./types.ts";
+import { FileReadError, readRegularFile, type RegularFile } from "../files.ts";
 
 /** Why credentials could not be loaded. */
 export type IdentityErrorReason =
@@ -219,23 +220,30 @@ function fail(
 
 /** Reads one credential file as text, or fails with what is wrong with it. */
 async function readText(ref: FileRef, secret: boolean, warnings: string[]): Promise<string> {
-  let info: Deno.FileInfo;
+  let file: RegularFile;
   try {
-    info = await Deno.stat(ref.path);
+    file = await readRegularFile(ref.path, MAX_FILE_BYTES);
   } catch (error) {
-    accessFailure(ref, error);
+    if (!(error instanceof FileReadError)) throw error;
+    switch (error.problem) {
+      case "directory":
+        fail(
+          ref,
+          "not_a_file",
+          "is a directory, not a file (for a tbot destination, name the `identity` file inside it)",
+        );
+        break;
+      case "not_regular":
+        fail(ref, "not_a_file", error.reason, error);
+        break;
+      case "too_large":
+        fail(ref, "too_large", `${error.reason}, far too large to be a credential file`, error);
+        break;
+      default:
+        accessFailure(ref, error.cause ?? error);
+    }
   }
-  if (info.isDirectory) {
-    fail(
-      ref,
-      "not_a_file",
-      "is a directory, not a file (for a tbot destination, name the `identity` file inside it)",
-    );
-  }
-  if (!info.isFile) fail(ref, "not_a_file", "is not a regular file");
-  if (info.size > MAX_FILE_BYTES) {
-    fail(ref, "too_large", `is ${info.size} bytes, far too large to be a credential file`);
-  }
+  const { bytes, info } = file;
   if (
     secret && info.mode !== null && (info.mode & 0o077) !== 0 &&
     !(await isKubernetesVolumeFile(ref.path))
@@ -245,12 +253,6 @@ async function readText(ref: FileRef, secret: boolean, warnings: string[]): Prom
       `${named(ref)} holds a private key and is accessible by ` +
         `group or others (mode ${mode}): run \`chmod 600 ${ref.path}\`.`,
     );
-  }
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(ref.path);
-  } catch (error) {
-    accessFailure(ref, error);
   }
   let text: string;
   try {

@@ -15,6 +15,7 @@ import { getLogger } from "@logtape/logtape";
 import type { CredentialFiles } from "./types.ts";
 import { formatDuration } from "../util/duration.ts";
 import { IdentityError, loadCredentials, type TeleportCredentials } from "./identity.ts";
+import { boundedDelay } from "../timers.ts";
 
 const log = getLogger(["teleport-pagerduty", "identity"]);
 
@@ -203,7 +204,7 @@ export class IdentitySource {
       this.#ticking = this.#tick().finally(() => {
         this.#ticking = undefined;
       });
-    }, this.#intervalMs);
+    }, boundedDelay(this.#intervalMs));
   }
 
   async #tick(): Promise<void> {

@@ -293,7 +293,17 @@ Deno.test("missing, directory, empty and too large identity files: one clear err
     reason: "too_large",
     path: huge,
     configKey: "teleport.identity",
-    says: /1048577 bytes, far too large/,
+    says: /is larger than 1 MiB, far too large/,
+    fix: RESIGN,
+  });
+  // An endless device (or a link to one) is refused without being read.
+  const zero = join(tmp.dir, "zero");
+  await Deno.symlink("/dev/zero", zero);
+  await assertIdentityError(loadCredentials({ kind: "identity_file", path: zero }), {
+    reason: "not_a_file",
+    path: zero,
+    configKey: "teleport.identity",
+    says: /is not a regular file \(a device, pipe or socket\)/,
     fix: RESIGN,
   });
 });

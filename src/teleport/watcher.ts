@@ -35,6 +35,7 @@ import {
   type AccessRequestEvent,
   TeleportError,
 } from "./types.ts";
+import { boundedDelay } from "../timers.ts";
 
 const log = getLogger(["teleport-pagerduty", "teleport", "watcher"]);
 
@@ -132,7 +133,7 @@ class Session {
     const timer = setTimeout(() => {
       settleReady.reject(timeoutError());
       this.cancel();
-    }, initTimeoutMs);
+    }, boundedDelay(initTimeoutMs));
     this.ended = (async () => {
       try {
         for await (const event of stream) {

@@ -1,10 +1,12 @@
 /**
  * The one wait of the code base: back-off between retries (Teleport, PagerDuty, the fakes'
  * webhook retries), scripted latency in the fake PagerDuty, pacing in tests and the benchmark.
- * Shared by every layer, so it imports nothing.
+ * Shared by every layer, so it imports nothing but the timer bound.
  *
  * @module
  */
+
+import { boundedDelay } from "../timers.ts";
 
 /** The timer functions a wait uses: the global ones, or a fake clock's in tests. */
 export interface Timers {
@@ -16,7 +18,7 @@ export interface Timers {
 
 /** The global timers. */
 export const globalTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  setTimeout: (callback, ms) => setTimeout(callback, boundedDelay(ms)),
   clearTimeout: (id) => clearTimeout(id as number),
 };
 
@@ -37,7 +39,7 @@ export function sleep(
       signal?.removeEventListener("abort", done);
       resolve();
     };
-    const id = timers.setTimeout(done, ms);
+    const id = timers.setTimeout(done, boundedDelay(ms));
     signal?.addEventListener("abort", done, { once: true });
   });
 }
