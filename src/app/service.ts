@@ -22,7 +22,6 @@ import { PagerDutyClient } from "../pagerduty/client.ts";
 import { PagerDutyError } from "../pagerduty/types.ts";
 import { TeleportClient } from "../teleport/client.ts";
 import { credentialFilesFromConfig } from "../config/credentials.ts";
-import { sleep } from "../util/sleep.ts";
 import { IdentitySource } from "../teleport/identity_source.ts";
 import type { ClusterInfo } from "../teleport/types.ts";
 import { Watcher, type WatcherStatus } from "../teleport/watcher.ts";
@@ -134,11 +133,7 @@ async function start(
     await new Promise((resolve) => setTimeout(resolve, GOAWAY_SETTLE_MS));
     auth.close();
     // grpc-js clears its keepalive timer only once the socket has closed; wait for that, briefly.
-    const settled = new AbortController();
-    await Promise.race([
-      auth.closed().finally(() => settled.abort()),
-      sleep(CLOSE_SETTLE_MS, settled.signal),
-    ]);
+    await auth.closed(CLOSE_SETTLE_MS);
   });
   const cluster = await auth.ping();
   log.info("Connected to Teleport cluster {cluster} (version {version}) as {user}", {

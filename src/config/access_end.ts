@@ -8,7 +8,6 @@
  */
 
 import type { ConfigWarning } from "./errors.ts";
-import { formatGoDuration } from "./duration.ts";
 import type { Section } from "./fields.ts";
 import type { AccessEndConfig } from "./types.ts";
 

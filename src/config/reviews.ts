@@ -6,6 +6,7 @@
  * @module
  */
 
+import { FileReadError } from "../files.ts";
 import type { ConfigWarning } from "./errors.ts";
 import type { Section } from "./fields.ts";
 import { type ReviewsConfig, Secret } from "./types.ts";
@@ -168,8 +169,12 @@ async function readSecretFile(
   try {
     bytes = await files.readFile(path);
   } catch (error) {
-    if (files.allowPendingFiles && error instanceof Deno.errors.NotFound) return undefined;
-    const reason = error instanceof Deno.errors.NotFound
+    const missing = error instanceof Deno.errors.NotFound ||
+      (error instanceof FileReadError && error.problem === "not_found");
+    if (files.allowPendingFiles && missing) return undefined;
+    const reason = error instanceof FileReadError
+      ? error.reason
+      : missing
       ? "does not exist"
       : error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable
       ? "cannot be read (permission denied)"

@@ -151,12 +151,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   else options.signal.addEventListener("abort", shutdown, { once: true });
 
   const scheme = tls ? "https" : "http";
-  const { hostname, port } = listener;
-  log.info("Listening on {scheme}://{host}:{port}", {
-    scheme,
-    host: hostname.includes(":") ? `[${hostname}]` : hostname,
-    port,
-  });
+  const { port } = listener;
+  // As a URL writes it, so logs show http://[::]:port, not http://:::port.
+  const hostname = listener.hostname.includes(":") ? `[${listener.hostname}]` : listener.hostname;
+  log.info("Listening on {scheme}://{host}:{port}", { scheme, host: hostname, port });
   const finished = listener.finished.then(() => {
     options.signal.removeEventListener("abort", shutdown);
     log.info("HTTP listener stopped");

@@ -16,6 +16,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import * as grpc from "@grpc/grpc-js";
+import { boundedDelay } from "../timers.ts";
 import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { type AuthAddress, authAlpnProtocol, grpcTarget, parseAuthAddress } from "./address.ts";
 import { TeleportChannelCredentials, type TlsProblem } from "./credentials.ts";
@@ -476,9 +477,22 @@ export class TeleportClient implements AuthClient {
   /**
    * Resolves once every connection the client opened has closed. grpc-js ends a connection a
    * few events after {@linkcode close}, and until then it keeps the connection's keepalive timer.
+   * Gives up after `timeoutMs`.
    */
-  async closed(): Promise<void> {
-    while (this.#connections.size > 0) await Promise.all([...this.#connections]);
+  async closed(timeoutMs = 2_000): Promise<void> {
+    // Bounded: a socket Deno's node:tls never reports closed must not hold up a stop.
+    const gaveUp = new AbortController();
+    const timer = setTimeout(() => gaveUp.abort(), boundedDelay(timeoutMs));
+    try {
+      while (this.#connections.size > 0 && !gaveUp.signal.aborted) {
+        await Promise.race([
+          Promise.all([...this.#connections]),
+          new Promise((resolve) => gaveUp.signal.addEventListener("abort", resolve)),
+        ]);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   #buildChannel(credentials: TeleportCredentials): Channel {

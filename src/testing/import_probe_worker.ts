@@ -31,19 +31,19 @@ function viaModule(kind: "data" | "blob", target: string, json: boolean): string
 }
 
 async function probe(): Promise<ImportProbeResult[]> {
-  const dir = new URL("../../../.import-probe/", import.meta.url);
+  const dir = new URL("../../.import-probe/", import.meta.url);
   // A failed import is remembered by its specifier: each computed one gets its own.
   let n = 0;
   const file = (name: string) => new URL(`${name}?attempt=${++n}`, dir).href;
   const attempts: Array<[string, () => Promise<{ default?: unknown }>]> = [
-    ["own code", () => import("../flags.ts")],
+    ["own code", () => import("../sandbox/flags.ts")],
     [
       "literal json file",
-      () => import("../../../.import-probe/secret.json", { with: { type: "json" } }),
+      () => import("../../.import-probe/secret.json", { with: { type: "json" } }),
     ],
-    ["literal js file", () => import("../../../.import-probe/secret.js")],
-    ["literal key file", () => import("../../../.import-probe/id_ed25519")],
-    ["literal config file", () => import("../../../.import-probe/tp.toml")],
+    ["literal js file", () => import("../../.import-probe/secret.js")],
+    ["literal key file", () => import("../../.import-probe/id_ed25519")],
+    ["literal config file", () => import("../../.import-probe/tp.toml")],
     ["json through data:", () => import(viaModule("data", file("secret.json"), true))],
     ["js through data:", () => import(viaModule("data", file("secret.js"), false))],
     ["key through data:", () => import(viaModule("data", file("id_ed25519"), false))],
