@@ -22,10 +22,13 @@ function shellCommands(markdown: string): string[] {
   );
 }
 
-/** The words after `at` up to the end of the command (a redirect, pipe or `&&`). */
+/**
+ * The words after `at` up to the end of the command (a redirect, pipe or `&&`), with quoted words
+ * (`--service "Teleport Access Requests"`) kept whole, as a shell passes them.
+ */
 function argsFrom(line: string, at: number): string[] {
   const rest = line.slice(at).split(/\s*(?:>|\||&&|;)/)[0].trim();
-  return rest === "" ? [] : rest.split(/\s+/);
+  return [...rest.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
 }
 
 /** Parses `args` as `command`'s flags, as the CLI does; throws what the CLI would refuse. */
