@@ -210,7 +210,7 @@ Deno.test("with pagerduty.auto_approval.email_trait, check proves the plugin may
     assert.equal(missing.code, 3, missing.stdout);
     assert.match(
       missing.stdout,
-      /^✗ may read users' traits \(for pagerduty\.auto_approval\.email_trait\): .*access denied.*\n {4}fix: give the plugin's role `user: \[read\]` \(see README, section Teleport role and user\), or remove pagerduty\.auto_approval\.email_trait/m,
+      /^✗ may read users' traits \(for pagerduty\.auto_approval\.email_trait\): .*access denied.*\n {4}fix: give the plugin's role `user: \[read\]` \(see README, "Teleport setup", section "Role and user"\), or remove pagerduty\.auto_approval\.email_trait/m,
     );
     assert.match(missing.stdout, /\n1 of 14 checks failed\.\n$/);
     // Nothing was changed on the way.

@@ -58,7 +58,7 @@ for (const doc of DOCS) {
     const tasks = JSON.parse(await Deno.readTextFile(`${REPO_ROOT}deno.json`)).tasks;
     let checked = 0;
     for (const line of shellCommands(text)) {
-      for (const match of line.matchAll(/deno task ([a-z]+)/g)) {
+      for (const match of line.matchAll(/deno task ([a-z][a-z-]*)/g)) {
         const name = match[1];
         assert.ok(name in tasks, `${doc}: "deno task ${name}" is a task (${line})`);
         if (CLI_TASKS.includes(name)) {
@@ -73,7 +73,7 @@ for (const doc of DOCS) {
       }
     }
     // Inline mentions of the tasks are real too, e.g. `deno task typecheck`.
-    for (const match of text.matchAll(/`(?:\S*\/)?deno task ([a-z]+)[^`]*`/g)) {
+    for (const match of text.matchAll(/`(?:\S*\/)?deno task ([a-z][a-z-]*)[^`]*`/g)) {
       assert.ok(match[1] in tasks, `${doc}: "deno task ${match[1]}" is a task`);
       checked++;
     }

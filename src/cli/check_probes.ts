@@ -30,7 +30,8 @@ export interface PermissionProbe {
   readonly fix: string;
 }
 
-const ROLE_HINT = "see README, section Teleport role and user";
+/** Where the README explains the plugin's Teleport role. */
+export const ROLE_HINT = 'see README, "Teleport setup", section "Role and user"';
 
 /** Every feature's probe, in checklist order. */
 export const PERMISSION_PROBES: readonly PermissionProbe[] = [
@@ -59,8 +60,11 @@ export const PERMISSION_PROBES: readonly PermissionProbe[] = [
   },
   {
     id: "user_read",
+    // Every feature that matches the requester to a PagerDuty user reads the trait.
     neededFor: (config) =>
-      config.pagerduty.autoApproval.enabled && config.pagerduty.autoApproval.emailTrait
+      config.pagerduty.autoApproval.emailTrait &&
+        (config.pagerduty.autoApproval.enabled || config.pagerduty.reviews !== undefined ||
+          config.pagerduty.accessEnd.incidentAccess)
         ? "pagerduty.auto_approval.email_trait"
         : undefined,
     title: "may read users' traits (for pagerduty.auto_approval.email_trait)",

@@ -45,3 +45,12 @@ Deno.test("decisions from PagerDuty need reviews, and bounded access needs locks
     ["lock", "pagerduty.auto_approval.end_with_shift"],
   ]);
 });
+
+Deno.test("the email trait needs user: [read] for every feature that matches the requester", async () => {
+  const listener = `[http]\nlisten_addr = ":8081"\n`;
+  const decisions = await config(
+    `enabled = false\nemail_trait = "pd_email"\n[pagerduty.reviews]\n` +
+      `webhook_secrets = ["whsec-value-0123456789"]\n${listener}`,
+  );
+  assert.deepEqual(probesFor(decisions).map((probe) => probe.id), ["review_requests", "user_read"]);
+});

@@ -8,7 +8,7 @@
  */
 
 import { type AuthClient, TeleportError } from "../teleport/types.ts";
-import type { PermissionProbe } from "./check_probes.ts";
+import { type PermissionProbe, ROLE_HINT } from "./check_probes.ts";
 import type { CheckItem } from "./checklist.ts";
 
 /** What the Teleport checks need besides the client. */
@@ -32,8 +32,6 @@ export interface TeleportCheckResult {
 
 /** How many pending requests are read to collect the service names they name. */
 const MAX_REQUESTS_SCANNED = 100;
-
-const ROLE_HINT = "see README, section Teleport role and user";
 
 function failure(title: string, error: unknown, fix: string): CheckItem {
   return { status: "fail", title, detail: errorText(error), fix };

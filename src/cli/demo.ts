@@ -30,8 +30,10 @@ export const demoCommand: Command = {
   description:
     "Starts a fake Teleport Auth Service and a fake PagerDuty on 127.0.0.1, runs the real\n" +
     "service against them in this process, and plays a short scenario: a request notified to\n" +
-    "a service, an on-call requester auto-approved, a review noted, an approval, a denial and\n" +
-    "an expiry. Prints what happened on each side, then a summary; exits 0 when every step\n" +
+    "a service, an on-call requester auto-approved, reviews noted, an approval, a denial, an\n" +
+    "expiry, an approval and a refusal from PagerDuty notes (signed webhooks), access that\n" +
+    "ends with an on-call shift, and access that ends when its incident is resolved. Prints\n" +
+    "what happened on each side, then a summary; exits 0 when every step\n" +
     "happened. Needs to listen and connect on 127.0.0.1 and to write a temporary identity\n" +
     "file (the permissions of `deno task start` suffice).",
   options: {

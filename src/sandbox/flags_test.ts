@@ -3,9 +3,9 @@ import { compileArgs, runArgs, SUPERVISOR_FLAGS, WORKER_ENTRY_POINTS } from "./f
 
 const ROOT = new URL("../../", import.meta.url);
 
-Deno.test("deno task configure|check|start|demo|version run main.ts with exactly the shipped flags", async () => {
+Deno.test("deno task configure|check|start|demo|version|setup-pagerduty run main.ts with exactly the shipped flags", async () => {
   const denoJson = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
-  for (const command of ["configure", "check", "start", "demo", "version"]) {
+  for (const command of ["configure", "check", "start", "demo", "version", "setup-pagerduty"]) {
     assert.equal(denoJson.tasks[command], `deno ${runArgs().join(" ")} ${command}`, command);
   }
   // The type checker has its own name, so `deno task check -c cfg.toml` is the CLI's check.
