@@ -9,7 +9,7 @@ import { lockTarget } from "../fakes/auth/locks.ts";
 import { accessRequestView, AuthStore } from "../fakes/auth/store.ts";
 import { Account } from "../fakes/pagerduty/state.ts";
 import { autoApprovalConfig } from "../../tests/fixtures.ts";
-import { InMemoryAuth, InMemoryPagerDuty } from "../../tests/support/in_memory.ts";
+import { InMemoryAuth, InMemoryPagerDuty } from "../testing/app_memory_clients.ts";
 import { DEFAULT_ACCESS_END } from "../config/access_end.ts";
 import type { AccessEndConfig } from "../config/types.ts";
 import { PagerDutyError } from "../pagerduty/types.ts";

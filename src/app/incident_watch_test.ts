@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Account } from "../fakes/pagerduty/state.ts";
-import { InMemoryPagerDuty } from "../../tests/support/in_memory.ts";
+import { InMemoryPagerDuty } from "../testing/app_memory_clients.ts";
 import { PagerDutyError } from "../pagerduty/types.ts";
 import { TeleportError } from "../teleport/types.ts";
 import { INCIDENT_LOCK_JOB } from "./access_end_jobs.ts";

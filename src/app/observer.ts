@@ -19,7 +19,7 @@ export const AUTO_APPROVAL_OUTCOMES = [
   "error",
 ] as const;
 import type { ResponderPath } from "./responder_commands.ts";
-import type { DecisionRefusal } from "./responder_policy.ts";
+import { DECISION_REFUSALS } from "./responder_policy.ts";
 
 /** Outcome of one auto-approval check. */
 export type AutoApprovalOutcome = (typeof AUTO_APPROVAL_OUTCOMES)[number];
@@ -31,12 +31,16 @@ export const NOTE_REASONS = ["review", "resolution", "notice"] as const;
  * What a responder's decision in PagerDuty came to: a review submitted, the rule that refused
  * it, Teleport refusing the service's review, or a failed attempt (retried).
  */
-export type ResponderDecisionOutcome =
-  | "approved"
-  | "denied"
-  | DecisionRefusal
-  | "review_refused"
-  | "error";
+export const RESPONDER_DECISION_OUTCOMES = [
+  "approved",
+  "denied",
+  ...DECISION_REFUSALS,
+  "review_refused",
+  "error",
+] as const;
+
+/** What one responder decision came to. */
+export type ResponderDecisionOutcome = (typeof RESPONDER_DECISION_OUTCOMES)[number];
 
 /** Why a note was added. */
 export type NoteReason = (typeof NOTE_REASONS)[number];

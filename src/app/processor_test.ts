@@ -3,7 +3,7 @@ import { accessRequestView, AuthStore } from "../fakes/auth/store.ts";
 import { Account } from "../fakes/pagerduty/state.ts";
 import { autoApprovalConfig } from "../../tests/fixtures.ts";
 import { DEFAULT_ACCESS_END } from "../config/access_end.ts";
-import { InMemoryAuth, InMemoryPagerDuty } from "../../tests/support/in_memory.ts";
+import { InMemoryAuth, InMemoryPagerDuty } from "../testing/app_memory_clients.ts";
 import { PagerDutyError } from "../pagerduty/types.ts";
 import { TeleportError } from "../teleport/types.ts";
 import type { AccessRequest } from "../teleport/types.ts";

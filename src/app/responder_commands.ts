@@ -9,8 +9,11 @@
 
 import type { ResponderAgent, ResponderEvent } from "../pagerduty/webhook.ts";
 
+/** Every way a decision reaches the service; also metric labels. */
+export const RESPONDER_PATHS = ["note", "workflow", "action"] as const;
+
 /** How a decision reached the service; also the metric label. */
-export type ResponderPath = "note" | "workflow" | "action";
+export type ResponderPath = (typeof RESPONDER_PATHS)[number];
 
 /** What a responder decided. */
 export type Decision = "approve" | "deny";

@@ -20,7 +20,7 @@ import { type AccessRequest, TeleportError } from "../teleport/types.ts";
 import { isEmail } from "./auto_approval.ts";
 import { requestLink } from "./messages.ts";
 import { noteNotice } from "./notes.ts";
-import type { ResponderDecisionOutcome } from "./observer.ts";
+import { RESPONDER_DECISION_OUTCOMES, type ResponderDecisionOutcome } from "./observer.ts";
 import type { RequestRecord, ScheduledJob } from "./plugin_data.ts";
 import type { Decision, ResponderCommand, ResponderPath } from "./responder_commands.ts";
 import {
@@ -167,21 +167,10 @@ const DONE: JobResult = { kind: "done" };
 /** Longest note text read back from a job. */
 const MAX_STORED_NOTE = 10_000;
 
-const OUTCOMES: ReadonlySet<string> = new Set<Exclude<ResponderDecisionOutcome, "error">>([
-  "approved",
-  "denied",
-  "unknown_request",
-  "no_agent",
-  "unknown_agent",
-  "own_request",
-  "requester_email_unknown",
-  "not_on_call",
-  "level_not_allowed",
-  "not_allowed",
-  "not_pending",
-  "already_reviewed",
-  "review_refused",
-]);
+/** The outcomes a stored decision may carry (an `error` is never stored). */
+const OUTCOMES: ReadonlySet<string> = new Set(
+  RESPONDER_DECISION_OUTCOMES.filter((outcome) => outcome !== "error"),
+);
 
 /** What a decision came to, once settled: the note to write and the metric label. */
 interface Settled {

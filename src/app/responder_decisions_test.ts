@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { accessRequestView, AuthStore } from "../fakes/auth/store.ts";
 import { Account } from "../fakes/pagerduty/state.ts";
 import { autoApprovalConfig } from "../../tests/fixtures.ts";
-import { InMemoryAuth, InMemoryPagerDuty } from "../../tests/support/in_memory.ts";
+import { InMemoryAuth, InMemoryPagerDuty } from "../testing/app_memory_clients.ts";
 import type { ReviewsConfig } from "../config/types.ts";
 import { PagerDutyError } from "../pagerduty/types.ts";
 import { type AccessRequest, TeleportError } from "../teleport/types.ts";

@@ -23,18 +23,22 @@ import type { RequestRecord } from "./plugin_data.ts";
 import type { IgnoreReason, ResponderCommand } from "./responder_commands.ts";
 import { decisionReviewReason, refusalNote } from "./responder_messages.ts";
 
+/** Every reason a decision is refused; also metric labels. */
+export const DECISION_REFUSALS = [
+  "unknown_request",
+  "no_agent",
+  "unknown_agent",
+  "own_request",
+  "requester_email_unknown",
+  "not_on_call",
+  "level_not_allowed",
+  "not_allowed",
+  "not_pending",
+  "already_reviewed",
+] as const;
+
 /** Why a decision was refused; also the metric label. */
-export type DecisionRefusal =
-  | "unknown_request"
-  | "no_agent"
-  | "unknown_agent"
-  | "own_request"
-  | "requester_email_unknown"
-  | "not_on_call"
-  | "level_not_allowed"
-  | "not_allowed"
-  | "not_pending"
-  | "already_reviewed";
+export type DecisionRefusal = (typeof DECISION_REFUSALS)[number];
 
 /** What justified a decision, named in the review reason and the note. */
 export type Grounds =

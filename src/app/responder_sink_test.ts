@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { accessRequestView, AuthStore } from "../fakes/auth/store.ts";
 import { Account } from "../fakes/pagerduty/state.ts";
-import { InMemoryAuth, InMemoryPagerDuty } from "../../tests/support/in_memory.ts";
+import { InMemoryAuth, InMemoryPagerDuty } from "../testing/app_memory_clients.ts";
 import { PagerDutyError } from "../pagerduty/types.ts";
 import type { ResponderEvent } from "../pagerduty/webhook.ts";
 import { incidentKey } from "./messages.ts";

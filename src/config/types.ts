@@ -5,35 +5,9 @@
  * @module
  */
 
-/** A secret value (API key, webhook secret) that never prints itself. */
-export class Secret {
-  readonly #value: string;
+import { Secret } from "../util/secret.ts";
 
-  /** Wraps a secret value. */
-  constructor(value: string) {
-    this.#value = value;
-  }
-
-  /** The secret itself, for the one place that must send it. */
-  reveal(): string {
-    return this.#value;
-  }
-
-  /** Always `[redacted]`, so string interpolation cannot leak the value. */
-  toString(): string {
-    return "[redacted]";
-  }
-
-  /** Always `"[redacted]"`, so JSON logging cannot leak the value. */
-  toJSON(): string {
-    return "[redacted]";
-  }
-
-  /** Always `[redacted]` in `console.log` and `Deno.inspect`. */
-  [Symbol.for("Deno.customInspect")](): string {
-    return "[redacted]";
-  }
-}
+export { Secret };
 
 /** How to reach and authenticate to the Teleport Auth Service. */
 export interface TeleportConfig {

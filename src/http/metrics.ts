@@ -19,7 +19,10 @@ import {
   type IncidentResolution,
   NOTE_REASONS,
   type NoteReason,
+  RESPONDER_DECISION_OUTCOMES,
+  type ResponderDecisionOutcome,
 } from "../app/observer.ts";
+import { RESPONDER_PATHS, type ResponderPath } from "../app/responder_commands.ts";
 import { EVENT_TYPES, WATCHED_KINDS, type WatchedKind } from "../teleport/types.ts";
 import { VERSION } from "../version.ts";
 
@@ -31,30 +34,6 @@ export const METRIC_PREFIX = "teleport_pagerduty_";
  * reconnect resync found it.
  */
 export type EventType = (typeof EVENT_TYPES)[number] | "resync";
-
-/** How a responder's decision reached the service: a note, a workflow or a Custom Incident Action. */
-export type ResponderPath = "note" | "workflow" | "action";
-
-/**
- * What a responder's decision came to: a review submitted (`approved`, `denied`), the rule that
- * refused it (as `src/app/responder_policy.ts` names them), `review_refused` when Teleport
- * refused the review, or `error` when it could not be carried out.
- */
-export type ResponderOutcome =
-  | "approved"
-  | "denied"
-  | "unknown_request"
-  | "no_agent"
-  | "unknown_agent"
-  | "own_request"
-  | "requester_email_unknown"
-  | "not_on_call"
-  | "level_not_allowed"
-  | "not_allowed"
-  | "not_pending"
-  | "already_reviewed"
-  | "review_refused"
-  | "error";
 
 /** The webhook routes PagerDuty posts decisions to: V3 webhooks and Custom Incident Actions. */
 export type ResponderRoute = "v3" | "action";
@@ -108,23 +87,6 @@ export const OTHER_LABEL_VALUE = "other";
 
 const EVENT_LABELS: readonly EventType[] = [...EVENT_TYPES, "resync"];
 
-const RESPONDER_PATHS: readonly ResponderPath[] = ["note", "workflow", "action"];
-const RESPONDER_OUTCOMES: readonly ResponderOutcome[] = [
-  "approved",
-  "denied",
-  "unknown_request",
-  "no_agent",
-  "unknown_agent",
-  "own_request",
-  "requester_email_unknown",
-  "not_on_call",
-  "level_not_allowed",
-  "not_allowed",
-  "not_pending",
-  "already_reviewed",
-  "review_refused",
-  "error",
-];
 const RESPONDER_ROUTES: readonly ResponderRoute[] = ["v3", "action"];
 const RESPONDER_DELIVERIES: readonly ResponderDelivery[] = [
   "accepted",
@@ -303,7 +265,9 @@ export class Metrics {
     for (const resolution of INCIDENT_RESOLUTIONS) this.#incidentsResolved.inc({ resolution }, 0);
     for (const outcome of AUTO_APPROVAL_OUTCOMES) this.#autoApprovals.inc({ outcome }, 0);
     for (const path of RESPONDER_PATHS) {
-      for (const outcome of RESPONDER_OUTCOMES) this.#responderDecisions.inc({ path, outcome }, 0);
+      for (const outcome of RESPONDER_DECISION_OUTCOMES) {
+        this.#responderDecisions.inc({ path, outcome }, 0);
+      }
     }
     for (const route of RESPONDER_ROUTES) {
       for (const result of RESPONDER_DELIVERIES) {
@@ -395,7 +359,7 @@ export class Metrics {
   }
 
   /** Counts one decision made in PagerDuty by its path and outcome. */
-  responderDecision(path: ResponderPath, outcome: ResponderOutcome): void {
+  responderDecision(path: ResponderPath, outcome: ResponderDecisionOutcome): void {
     this.#responderDecisions.inc({ path, outcome });
   }
 

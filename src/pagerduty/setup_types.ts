@@ -6,35 +6,12 @@
  * @module
  */
 
+import { Secret } from "../util/secret.ts";
+
 /** A webhook subscription's signing secret: it never prints itself. */
-export class SigningSecret {
-  readonly #value: string;
-
-  /** Wraps the secret PagerDuty returned. */
-  constructor(value: string) {
-    this.#value = value;
-  }
-
-  /** The secret itself, for the one place that stores it. */
-  reveal(): string {
-    return this.#value;
-  }
-
-  /** Always `[redacted]`. */
-  toString(): string {
-    return "[redacted]";
-  }
-
-  /** Always `"[redacted]"`. */
-  toJSON(): string {
-    return "[redacted]";
-  }
-
-  /** Always `[redacted]` in `console.log` and `Deno.inspect`. */
-  [Symbol.for("Deno.customInspect")](): string {
-    return "[redacted]";
-  }
-}
+export const SigningSecret = Secret;
+/** A webhook subscription's signing secret: it never prints itself. */
+export type SigningSecret = Secret;
 
 /** What a webhook subscription delivers events for. */
 export type WebhookFilter =

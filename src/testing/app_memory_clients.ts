@@ -8,11 +8,11 @@
  * @module
  */
 
-import { accessRequestView, AuthStore, userView } from "../../src/fakes/auth/store.ts";
-import { AuthError } from "../../src/fakes/auth/errors.ts";
-import { lockTarget, lockView } from "../../src/fakes/auth/locks.ts";
-import { Account } from "../../src/fakes/pagerduty/state.ts";
-import { PdHttpError } from "../../src/fakes/pagerduty/errors.ts";
+import { accessRequestView, AuthStore, userView } from "../fakes/auth/store.ts";
+import { AuthError } from "../fakes/auth/errors.ts";
+import { lockTarget, lockView } from "../fakes/auth/locks.ts";
+import { Account } from "../fakes/pagerduty/state.ts";
+import { PdHttpError } from "../fakes/pagerduty/errors.ts";
 import {
   type CallOptions,
   type Incident,
@@ -23,7 +23,7 @@ import {
   PagerDutyError,
   type Service,
   type User,
-} from "../../src/pagerduty/types.ts";
+} from "../pagerduty/types.ts";
 import {
   type AccessMonitoringRule,
   type AccessRequest,
@@ -38,7 +38,7 @@ import {
   TeleportError,
   type TeleportErrorKind,
   type TeleportUser,
-} from "../../src/teleport/types.ts";
+} from "../teleport/types.ts";
 
 /** What happens to the next call of one operation. */
 export type Interception =
