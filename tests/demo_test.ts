@@ -167,7 +167,7 @@ Deno.test("the demo plays every step and prints only what happened on the fakes"
   // 14–15: Erin is approved as a responder, and locked once Dave resolves the incident.
   assert.match(
     section(out, 14),
-    /APPROVED "Access requested by user Erin Evans \(erin@example\.com\) who is an accepted responder on PagerDuty incident #7 "Checkout DB latency"/,
+    /service +incident access: reviewed request …[0-9a-f]{8}: APPROVED "Access requested by user Erin Evans \(erin@example\.com\) who is an accepted responder on PagerDuty incident #7 "Checkout DB latency"/,
   );
   assert.match(section(out, 15), /Dave Davis +resolved incident #7/);
   assert.match(
@@ -179,7 +179,8 @@ Deno.test("the demo plays every step and prints only what happened on the fakes"
   // The summary is what the fakes hold.
   assert.match(out, /PagerDuty incidents +8 opened, 8 resolved, 0 open; 20 notes/);
   assert.match(out, /Teleport requests +7 created: approved 5, deleted 1, denied 1/);
-  assert.match(out, /Auto-approvals +3 /);
+  assert.match(out, /Auto-approvals +2 /);
+  assert.match(out, /Incident access +1 /);
   assert.match(out, /Decided in PagerDuty +1 /);
   assert.match(out, /Locks +2 requests locked: incident_resolved 1, shift_ended 1/);
   assert.match(out, /✓ All 15 steps happened as expected/);

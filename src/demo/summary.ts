@@ -7,7 +7,7 @@
 
 import { PLUGIN_NAME } from "../app/plugin_data.ts";
 import { PLUGIN_USER, type World } from "../fakes/world.ts";
-import { decidedInPagerDuty } from "./timeline.ts";
+import { approvedForIncident, decidedInPagerDuty } from "./timeline.ts";
 
 /** What the fakes hold at the end. */
 export interface DemoSummary {
@@ -19,6 +19,8 @@ export interface DemoSummary {
   readonly requestStates: Readonly<Record<string, number>>;
   /** Reviews the service's own Teleport user submitted by auto-approval. */
   readonly autoApprovals: number;
+  /** Reviews it submitted for responders of a cited incident. */
+  readonly incidentApprovals: number;
   /** Reviews it submitted for responders who decided in PagerDuty. */
   readonly responderDecisions: number;
   /** The service's `resolution` plugin data key, by value, over the demo's requests. */
@@ -34,6 +36,7 @@ export function summarize(world: World, requestIds: readonly string[]): DemoSumm
   const resolutions: Record<string, number> = {};
   const locks: Record<string, number> = {};
   let autoApprovals = 0;
+  let incidentApprovals = 0;
   let responderDecisions = 0;
   for (const id of requestIds) {
     const request = world.auth.request(id);
@@ -42,6 +45,7 @@ export function summarize(world: World, requestIds: readonly string[]): DemoSumm
     for (const review of request?.reviews ?? []) {
       if (review.author !== PLUGIN_USER) continue;
       if (decidedInPagerDuty(review.reason)) responderDecisions++;
+      else if (approvedForIncident(review.reason)) incidentApprovals++;
       else autoApprovals++;
     }
     const resolution = world.auth.pluginData(id, PLUGIN_NAME)?.resolution ?? "none";
@@ -58,6 +62,7 @@ export function summarize(world: World, requestIds: readonly string[]): DemoSumm
     requests: requestIds.length,
     requestStates,
     autoApprovals,
+    incidentApprovals,
     responderDecisions,
     resolutions,
     locks,
@@ -75,6 +80,10 @@ export function summaryRows(summary: DemoSummary): Array<[string, string]> {
     ],
     ["Teleport requests", `${summary.requests} created: ${counts(summary.requestStates)}`],
     ["Auto-approvals", `${summary.autoApprovals} (reviews submitted by ${PLUGIN_USER})`],
+    [
+      "Incident access",
+      `${summary.incidentApprovals} (reviews submitted by ${PLUGIN_USER} for incident responders)`,
+    ],
     [
       "Decided in PagerDuty",
       `${summary.responderDecisions} (reviews submitted by ${PLUGIN_USER} for on-call responders)`,

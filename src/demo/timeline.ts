@@ -69,6 +69,11 @@ export function decidedInPagerDuty(reason: string): boolean {
   return /^(Approved|Denied) in PagerDuty by /.test(reason);
 }
 
+/** Whether a review the service submitted approves a responder of a cited incident. */
+export function approvedForIncident(reason: string): boolean {
+  return / who is (assigned to|an accepted responder on) PagerDuty incident /.test(reason);
+}
+
 /** What the timeline remembers of a request, to tell what changed in the next PUT. */
 interface Seen {
   readonly state: string;
@@ -149,6 +154,8 @@ export class Timeline {
         ? "reviewed"
         : decidedInPagerDuty(review.reason)
         ? "for the responder: reviewed"
+        : approvedForIncident(review.reason)
+        ? "incident access: reviewed"
         : "auto-approval: reviewed";
       this.#add({
         at,
