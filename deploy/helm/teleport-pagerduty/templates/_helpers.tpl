@@ -118,6 +118,17 @@ template, so `helm install` stops before creating anything.
 {{- if and $r.enabled (not $r.existingSecret) (not $r.webhookSecrets) }}
 {{- fail "pagerduty.reviews.enabled needs the webhook's signing secret: set pagerduty.reviews.webhookSecrets, or pagerduty.reviews.existingSecret naming a Secret that holds it." }}
 {{- end }}
+{{- if and (not $r.enabled) (or $r.approveWorkflows $r.denyWorkflows $r.approverEscalationLevels $r.approverEmails $r.approverTeams) }}
+{{- fail "pagerduty.reviews: the workflow and approver options apply to approving and denying from PagerDuty, which is off: set pagerduty.reviews.enabled with its secrets, or remove them." }}
+{{- end }}
+{{- range $r.approveWorkflows }}
+{{- if has . $r.denyWorkflows }}
+{{- fail (printf "pagerduty.reviews: workflow %s is in both approveWorkflows and denyWorkflows: a workflow either approves or denies, so keep it in one list." .) }}
+{{- end }}
+{{- end }}
+{{- if and .Values.pagerduty.autoApproval.endWithShift (not .Values.pagerduty.autoApproval.enabled) }}
+{{- fail "pagerduty.autoApproval.endWithShift has no effect with pagerduty.autoApproval.enabled false (nobody is approved for being on call): enable auto-approval, or remove endWithShift." }}
+{{- end }}
 {{- if and .Values.ingress.enabled (not $r.enabled) }}
 {{- fail "ingress.enabled exposes only PagerDuty's approve/deny webhook: set pagerduty.reviews.enabled too, or disable the Ingress." }}
 {{- end }}
