@@ -22,6 +22,8 @@ const UPSTREAM = ["-f", `${DATA}/upstream_defaults.yaml`, "-f", `${DATA}/upstrea
 /** Where the chart mounts the approve/deny secrets. */
 const REVIEWS_DIR = "/var/lib/teleport/plugins/pagerduty/reviews";
 const ALL_FEATURES = ["-f", `${DATA}/all_features.yaml`];
+/** Where the chart mounts the listener's certificate and key. */
+const HTTPS_DIR = "/var/lib/teleport/plugins/pagerduty/https";
 /** Where the chart mounts the API key: a file path, so the ConfigMap holds no secret. */
 const API_KEY_PATH = "/var/lib/teleport/plugins/pagerduty/pagerduty-api-key/pagerduty_api_key";
 
@@ -83,7 +85,7 @@ interface Mount {
 }
 
 interface Probe {
-  readonly httpGet: { path: string; port: string };
+  readonly httpGet: { path: string; port: string; scheme?: string };
   readonly timeoutSeconds: number;
 }
 
@@ -129,7 +131,13 @@ interface Service extends Manifest {
 interface ServiceMonitor extends Manifest {
   readonly spec: {
     readonly selector: { matchLabels: Record<string, string> };
-    readonly endpoints: ReadonlyArray<{ port: string; path: string; interval: string }>;
+    readonly endpoints: ReadonlyArray<{
+      port: string;
+      path: string;
+      interval: string;
+      scheme?: string;
+      tlsConfig?: Record<string, unknown>;
+    }>;
   };
 }
 
@@ -425,6 +433,14 @@ Deno.test("with every optional feature on, each lands where the service reads it
         '# public_addr = "https://teleport-pagerduty.example.com"',
         'public_addr = "https://pagerduty-hooks.example.com"',
       ],
+      [
+        '# https_cert_file = "/var/lib/teleport/plugins/pagerduty/server.crt"',
+        `https_cert_file = "${HTTPS_DIR}/tls.crt"`,
+      ],
+      [
+        '# https_key_file = "/var/lib/teleport/plugins/pagerduty/server.key"',
+        `https_key_file = "${HTTPS_DIR}/tls.key"`,
+      ],
       ['output = "stderr"', 'output = "/var/log/teleport-pagerduty/service.log"'],
       ['severity = "INFO"', 'severity = "DEBUG"'],
       ['# format = "text"', 'format = "json"'],
@@ -476,6 +492,22 @@ Deno.test("with every optional feature on, each lands where the service reads it
   const monitor = rendered.one<ServiceMonitor>("ServiceMonitor");
   assert.deepEqual(monitor.spec.endpoints.map((e) => [e.port, e.path, e.interval]), [
     ["http", "/metrics", "15s"],
+  ]);
+
+  // HTTPS in the pod: the certificate and key come from the TLS Secret, and everything that
+  // calls the listener speaks HTTPS to it.
+  const https = parsed.config.http!;
+  assert.deepEqual(
+    [https.httpsCertFile!, https.httpsKeyFile!].map((path) => rendered.file(path).source),
+    ["secret/teleport-pagerduty-tls:tls.crt", "secret/teleport-pagerduty-tls:tls.key"],
+  );
+  const c = rendered.container;
+  assert.deepEqual(
+    [c.startupProbe, c.livenessProbe, c.readinessProbe].map((p) => p.httpGet.scheme),
+    ["HTTPS", "HTTPS", "HTTPS"],
+  );
+  assert.deepEqual(monitor.spec.endpoints.map((e) => [e.scheme, e.tlsConfig]), [
+    ["https", { serverName: "teleport-pagerduty.teleport.svc" }],
   ]);
   assert.equal(monitor.metadata.labels?.release, "prometheus");
   for (const [key, value] of Object.entries(monitor.spec.selector.matchLabels)) {
@@ -620,6 +652,10 @@ Deno.test("values.schema.json refuses typos, and values that cannot work fail wi
         "pagerduty.reviews.approveWorkflows={PWF1234},pagerduty.reviews.denyWorkflows={PWF1234}",
       ],
       /workflow PWF1234 is in both approveWorkflows and denyWorkflows/,
+    ],
+    [
+      ["--set", "serviceMonitor.enabled=true,serviceMonitor.tlsConfig.serverName=x"],
+      /serviceMonitor\.tlsConfig applies only when the listener serves HTTPS/,
     ],
     [
       ["--set", "pagerduty.autoApproval.enabled=false,pagerduty.autoApproval.endWithShift=true"],
