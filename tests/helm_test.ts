@@ -22,6 +22,8 @@ const UPSTREAM = ["-f", `${DATA}/upstream_defaults.yaml`, "-f", `${DATA}/upstrea
 /** Where the chart mounts the approve/deny secrets. */
 const REVIEWS_DIR = "/var/lib/teleport/plugins/pagerduty/reviews";
 const ALL_FEATURES = ["-f", `${DATA}/all_features.yaml`];
+/** Where the chart mounts the listener's certificate and key. */
+const HTTPS_DIR = "/var/lib/teleport/plugins/pagerduty/https";
 /** Where the chart mounts the API key: a file path, so the ConfigMap holds no secret. */
 const API_KEY_PATH = "/var/lib/teleport/plugins/pagerduty/pagerduty-api-key/pagerduty_api_key";
 
@@ -83,7 +85,7 @@ interface Mount {
 }
 
 interface Probe {
-  readonly httpGet: { path: string; port: string };
+  readonly httpGet: { path: string; port: string; scheme?: string };
   readonly timeoutSeconds: number;
 }
 
@@ -129,7 +131,13 @@ interface Service extends Manifest {
 interface ServiceMonitor extends Manifest {
   readonly spec: {
     readonly selector: { matchLabels: Record<string, string> };
-    readonly endpoints: ReadonlyArray<{ port: string; path: string; interval: string }>;
+    readonly endpoints: ReadonlyArray<{
+      port: string;
+      path: string;
+      interval: string;
+      scheme?: string;
+      tlsConfig?: Record<string, unknown>;
+    }>;
   };
 }
 
@@ -370,6 +378,7 @@ Deno.test("with every optional feature on, each lands where the service reads it
         'identity = "/var/lib/teleport/plugins/pagerduty/teleport-identity/identity"',
       ],
       ["# refresh_identity = true", "refresh_identity = true"],
+      ['# refresh_identity_interval = "1m"', 'refresh_identity_interval = "30s"'],
       [
         '# web_proxy_addr = "teleport.example.com:443"',
         'web_proxy_addr = "teleport.example.com:443"',
@@ -384,13 +393,23 @@ Deno.test("with every optional feature on, each lands where the service reads it
         '# notify_service_annotation = "pagerduty_notify_service"',
         'notify_service_annotation = "pd_notify"',
       ],
+      ['# auth_scheme = "token"', 'auth_scheme = "bearer"'],
       ['# services_annotation = "pagerduty_services"', 'services_annotation = "pd_services"'],
+      [
+        '# incident_services_annotation = "pagerduty_incident_services"',
+        'incident_services_annotation = "pd_incident_services"',
+      ],
       ['# urgency = "high"', 'urgency = "low"'],
       ['# priority = "P2"', 'priority = "P1"'],
+      ['# request_timeout = "10s"', 'request_timeout = "20s"'],
+      ["# rate_limit_per_minute = 900", "rate_limit_per_minute = 600"],
       ["# max_escalation_level = 1", "max_escalation_level = 2"],
       ["# schedule_ids = []", 'schedule_ids = ["PABC123"]'],
       ["# roles = []", 'roles = ["editor", "viewer"]'],
       ['# email_trait = "pagerduty_email"', 'email_trait = "pagerduty_email"'],
+      ["# end_with_shift = false", "end_with_shift = true"],
+      ["# enabled = false", "enabled = true"],
+      ['# poll_interval = "30s"', 'poll_interval = "1m"'],
       ["# [pagerduty.reviews]", "[pagerduty.reviews]"],
       [
         '# webhook_secrets = ["/var/lib/teleport/plugins/pagerduty/webhook_secret"]',
@@ -400,11 +419,27 @@ Deno.test("with every optional feature on, each lands where the service reads it
         '# action_secret = "/var/lib/teleport/plugins/pagerduty/action_secret"',
         `action_secret = "${REVIEWS_DIR}/actionSecret"`,
       ],
+      ['# approve_workflows = ["PWF1234"]', 'approve_workflows = ["PWF1234", "PWF1235"]'],
+      ['# deny_workflows = ["PWF5678"]', 'deny_workflows = ["PWF5678"]'],
+      ["# approver_escalation_levels = [1]", "approver_escalation_levels = [1, 2]"],
+      [
+        '# approver_emails = ["oncall-lead@example.com"]',
+        'approver_emails = ["oncall-lead@example.com"]',
+      ],
+      ['# approver_teams = ["PTEAM12"]', 'approver_teams = ["PTEAM12"]'],
       ["# [http]", "[http]"],
       ['# listen_addr = ":8081"', 'listen_addr = ":9090"'],
       [
         '# public_addr = "https://teleport-pagerduty.example.com"',
         'public_addr = "https://pagerduty-hooks.example.com"',
+      ],
+      [
+        '# https_cert_file = "/var/lib/teleport/plugins/pagerduty/server.crt"',
+        `https_cert_file = "${HTTPS_DIR}/tls.crt"`,
+      ],
+      [
+        '# https_key_file = "/var/lib/teleport/plugins/pagerduty/server.key"',
+        `https_key_file = "${HTTPS_DIR}/tls.key"`,
       ],
       ['output = "stderr"', 'output = "/var/log/teleport-pagerduty/service.log"'],
       ['severity = "INFO"', 'severity = "DEBUG"'],
@@ -457,6 +492,22 @@ Deno.test("with every optional feature on, each lands where the service reads it
   const monitor = rendered.one<ServiceMonitor>("ServiceMonitor");
   assert.deepEqual(monitor.spec.endpoints.map((e) => [e.port, e.path, e.interval]), [
     ["http", "/metrics", "15s"],
+  ]);
+
+  // HTTPS in the pod: the certificate and key come from the TLS Secret, and everything that
+  // calls the listener speaks HTTPS to it.
+  const https = parsed.config.http!;
+  assert.deepEqual(
+    [https.httpsCertFile!, https.httpsKeyFile!].map((path) => rendered.file(path).source),
+    ["secret/teleport-pagerduty-tls:tls.crt", "secret/teleport-pagerduty-tls:tls.key"],
+  );
+  const c = rendered.container;
+  assert.deepEqual(
+    [c.startupProbe, c.livenessProbe, c.readinessProbe].map((p) => p.httpGet.scheme),
+    ["HTTPS", "HTTPS", "HTTPS"],
+  );
+  assert.deepEqual(monitor.spec.endpoints.map((e) => [e.scheme, e.tlsConfig]), [
+    ["https", { serverName: "teleport-pagerduty.teleport.svc" }],
   ]);
   assert.equal(monitor.metadata.labels?.release, "prometheus");
   for (const [key, value] of Object.entries(monitor.spec.selector.matchLabels)) {
@@ -547,6 +598,28 @@ Deno.test("values.schema.json refuses typos, and values that cannot work fail wi
     [["--set", "serviceMonitr.enabled=true"], /'serviceMonitr' not allowed/],
     [["--set", "pagerduty.autoApproval.enabeld=false"], /'enabeld' not allowed/],
     [["--set", "log.severity=LOUD"], /\/log\/severity/],
+    // The keys of the features that landed later: a typo, and a value out of the config's range.
+    [["--set", "pagerduty.reviews.approveWorkflow={PWF1234}"], /'approveWorkflow' not allowed/],
+    [["--set", "pagerduty.incidentAccess.enable=true"], /'enable' not allowed/],
+    [["--set", "pagerduty.autoApproval.endWithShfit=true"], /'endWithShfit' not allowed/],
+    [
+      ["--set", "pagerduty.reviews.approverEscalationLevels={0}"],
+      /\/pagerduty\/reviews\/approverEscalationLevels\/0/,
+    ],
+    [["--set", "pagerduty.rateLimitPerMinute=1000"], /\/pagerduty\/rateLimitPerMinute/],
+    [
+      ["--set", "pagerduty.reviews.approverTeams={team-sre}"],
+      /\/pagerduty\/reviews\/approverTeams/,
+    ],
+    [
+      ["--set", "pagerduty.reviews.approverEmails={oncall}"],
+      /\/pagerduty\/reviews\/approverEmails/,
+    ],
+    [
+      ["--set", "pagerduty.incidentAccess.pollInterval=30"],
+      /\/pagerduty\/incidentAccess\/pollInterval/,
+    ],
+    [["--set", "pagerduty.authScheme=basic"], /\/pagerduty\/authScheme/],
     [["--set", "teleport.address=teleport.example.com"], /\/teleport\/address/],
     [
       ["--set", "tbot.enabled=true"],
@@ -566,6 +639,27 @@ Deno.test("values.schema.json refuses typos, and values that cannot work fail wi
     [
       ["--set", "pagerduty.reviews.enabled=true"],
       /pagerduty\.reviews\.enabled needs the webhook's signing secret/,
+    ],
+    [
+      ["--set", "pagerduty.reviews.approveWorkflows={PWF1234}"],
+      /pagerduty\.reviews: the workflow and approver options apply to approving and denying/,
+    ],
+    [
+      [
+        "--set",
+        "pagerduty.reviews.enabled=true,pagerduty.reviews.webhookSecrets={u+Secret}",
+        "--set",
+        "pagerduty.reviews.approveWorkflows={PWF1234},pagerduty.reviews.denyWorkflows={PWF1234}",
+      ],
+      /workflow PWF1234 is in both approveWorkflows and denyWorkflows/,
+    ],
+    [
+      ["--set", "serviceMonitor.enabled=true,serviceMonitor.tlsConfig.serverName=x"],
+      /serviceMonitor\.tlsConfig applies only when the listener serves HTTPS/,
+    ],
+    [
+      ["--set", "pagerduty.autoApproval.enabled=false,pagerduty.autoApproval.endWithShift=true"],
+      /pagerduty\.autoApproval\.endWithShift has no effect/,
     ],
     [
       ["--set", "ingress.enabled=true,ingress.host=x.example.com"],

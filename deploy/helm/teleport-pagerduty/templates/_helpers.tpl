@@ -36,6 +36,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "teleport-pagerduty.apiKeyDir" -}}/var/lib/teleport/plugins/pagerduty/pagerduty-api-key{{- end }}
 {{- define "teleport-pagerduty.apiKeyPath" -}}{{ include "teleport-pagerduty.apiKeyDir" . }}/pagerduty_api_key{{- end }}
 {{- define "teleport-pagerduty.reviewsDir" -}}/var/lib/teleport/plugins/pagerduty/reviews{{- end }}
+{{- define "teleport-pagerduty.httpsDir" -}}/var/lib/teleport/plugins/pagerduty/https{{- end }}
 
 {{/* The Secret holding the API key, and its key there. */}}
 {{- define "teleport-pagerduty.apiKeySecretName" -}}
@@ -117,6 +118,20 @@ template, so `helm install` stops before creating anything.
 {{- $r := .Values.pagerduty.reviews }}
 {{- if and $r.enabled (not $r.existingSecret) (not $r.webhookSecrets) }}
 {{- fail "pagerduty.reviews.enabled needs the webhook's signing secret: set pagerduty.reviews.webhookSecrets, or pagerduty.reviews.existingSecret naming a Secret that holds it." }}
+{{- end }}
+{{- if and (not $r.enabled) (or $r.approveWorkflows $r.denyWorkflows $r.approverEscalationLevels $r.approverEmails $r.approverTeams) }}
+{{- fail "pagerduty.reviews: the workflow and approver options apply to approving and denying from PagerDuty, which is off: set pagerduty.reviews.enabled with its secrets, or remove them." }}
+{{- end }}
+{{- range $r.approveWorkflows }}
+{{- if has . $r.denyWorkflows }}
+{{- fail (printf "pagerduty.reviews: workflow %s is in both approveWorkflows and denyWorkflows: a workflow either approves or denies, so keep it in one list." .) }}
+{{- end }}
+{{- end }}
+{{- if and .Values.pagerduty.autoApproval.endWithShift (not .Values.pagerduty.autoApproval.enabled) }}
+{{- fail "pagerduty.autoApproval.endWithShift has no effect with pagerduty.autoApproval.enabled false (nobody is approved for being on call): enable auto-approval, or remove endWithShift." }}
+{{- end }}
+{{- if and .Values.serviceMonitor.tlsConfig (not .Values.http.tlsSecretName) }}
+{{- fail "serviceMonitor.tlsConfig applies only when the listener serves HTTPS: set http.tlsSecretName, or remove serviceMonitor.tlsConfig." }}
 {{- end }}
 {{- if and .Values.ingress.enabled (not $r.enabled) }}
 {{- fail "ingress.enabled exposes only PagerDuty's approve/deny webhook: set pagerduty.reviews.enabled too, or disable the Ingress." }}
