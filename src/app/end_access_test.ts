@@ -9,7 +9,11 @@ import { lockTarget } from "../fakes/auth/locks.ts";
 import { accessRequestView, AuthStore } from "../fakes/auth/store.ts";
 import { Account } from "../fakes/pagerduty/state.ts";
 import { autoApprovalConfig } from "../../tests/fixtures.ts";
-import { InMemoryAuth, InMemoryPagerDuty } from "../testing/app_memory_clients.ts";
+import {
+  InMemoryAuth,
+  InMemoryPagerDuty,
+  memoryProcessorDeps,
+} from "../testing/app_memory_clients.ts";
 import { DEFAULT_ACCESS_END } from "../config/access_end.ts";
 import type { AccessEndConfig } from "../config/types.ts";
 import { PagerDutyError } from "../pagerduty/types.ts";
@@ -22,7 +26,6 @@ import { lockName } from "./locks.ts";
 import { NO_OBSERVER } from "./observer.ts";
 import { decodeRecord, encodeRecord, PLUGIN_NAME, type RequestRecord } from "./plugin_data.ts";
 import { RequestProcessor } from "./processor.ts";
-import { RuleFacts } from "./rule_facts.ts";
 import type { Work } from "./queue.ts";
 
 const NOTIFY = "pagerduty_notify_service";
@@ -59,28 +62,20 @@ function world(accessEnd: Partial<AccessEndConfig> = {}) {
   const pagerduty = new InMemoryPagerDuty(account, bot.id, () => new Date(wall));
   const locked: LockReason[] = [];
   const watched = new Map<string, WatchedIncident>();
-  const processor = new RequestProcessor({
-    auth,
-    pagerduty,
-    selfUser: "teleport-plugin",
-    proxyAddr: () => "",
-    rules: () => [],
-    notifyAnnotation: NOTIFY,
-    servicesAnnotation: SERVICES,
-    autoApproval: autoApprovalConfig(),
-    accessEnd: { ...DEFAULT_ACCESS_END, endWithShift: true, incidentAccess: true, ...accessEnd },
-    incidentWatch: {
-      watch: (w) => watched.set(w.requestId, w),
-      unwatch: (id) => watched.delete(id),
-    },
-    observer: { ...NO_OBSERVER, accessLocked: (reason) => locked.push(reason) },
-    now: () => performance.now(),
-    clock: () => wall,
-    ruleFacts: new RuleFacts(auth, () => wall),
-    instanceId: "instance-a",
-    casAttempts: 8,
-    jobHandlers: ACCESS_END_JOB_HANDLERS,
-  });
+  const processor = new RequestProcessor(
+    memoryProcessorDeps({ auth, pagerduty, clock: () => wall }, {
+      notifyAnnotation: NOTIFY,
+      servicesAnnotation: SERVICES,
+      autoApproval: autoApprovalConfig(),
+      accessEnd: { ...DEFAULT_ACCESS_END, endWithShift: true, incidentAccess: true, ...accessEnd },
+      incidentWatch: {
+        watch: (w) => watched.set(w.requestId, w),
+        unwatch: (id) => watched.delete(id),
+      },
+      observer: { ...NO_OBSERVER, accessLocked: (reason) => locked.push(reason) },
+      jobHandlers: ACCESS_END_JOB_HANDLERS,
+    }),
+  );
   const record = (id: string): RequestRecord => {
     const entries = store.pluginData(id, PLUGIN_NAME)[0]?.entries.get(PLUGIN_NAME);
     return decodeRecord(entries && Object.fromEntries(entries));
@@ -241,24 +236,15 @@ Deno.test("shift end: a shift already over by this host's clock (PagerDuty's run
   });
   // PagerDuty's clock is five minutes behind, so it still lists the shift.
   const behind = new InMemoryPagerDuty(w.account, w.bot.id, () => new Date(w.now() - 5 * MINUTE));
-  const skewed = new RequestProcessor({
-    auth: w.auth,
-    pagerduty: behind,
-    selfUser: "teleport-plugin",
-    proxyAddr: () => "",
-    rules: () => [],
-    notifyAnnotation: NOTIFY,
-    servicesAnnotation: SERVICES,
-    autoApproval: autoApprovalConfig(),
-    accessEnd: { ...DEFAULT_ACCESS_END, endWithShift: true },
-    observer: NO_OBSERVER,
-    now: () => performance.now(),
-    clock: () => w.now(),
-    ruleFacts: new RuleFacts(w.auth, () => w.now()),
-    instanceId: "a",
-    casAttempts: 8,
-    jobHandlers: ACCESS_END_JOB_HANDLERS,
-  });
+  const skewed = new RequestProcessor(
+    memoryProcessorDeps({ auth: w.auth, pagerduty: behind, clock: () => w.now() }, {
+      notifyAnnotation: NOTIFY,
+      servicesAnnotation: SERVICES,
+      autoApproval: autoApprovalConfig(),
+      accessEnd: { ...DEFAULT_ACCESS_END, endWithShift: true },
+      jobHandlers: ACCESS_END_JOB_HANDLERS,
+    }),
+  );
   const request = w.createRequest();
   await skewed.process(request.id, put(request), 1);
   assert.equal(behind.calls.count("listOnCalls"), 1);

@@ -2,13 +2,15 @@ import assert from "node:assert/strict";
 import { accessRequestView, AuthStore } from "../fakes/auth/store.ts";
 import { Account } from "../fakes/pagerduty/state.ts";
 import { autoApprovalConfig } from "../../tests/fixtures.ts";
-import { DEFAULT_ACCESS_END } from "../config/access_end.ts";
-import { InMemoryAuth, InMemoryPagerDuty } from "../testing/app_memory_clients.ts";
+import {
+  InMemoryAuth,
+  InMemoryPagerDuty,
+  memoryProcessorDeps,
+} from "../testing/app_memory_clients.ts";
 import { PagerDutyError } from "../pagerduty/types.ts";
 import { TeleportError } from "../teleport/types.ts";
 import type { AccessRequest } from "../teleport/types.ts";
 import { incidentKey, outcomeNote, reviewNote } from "./messages.ts";
-import { NO_OBSERVER } from "./observer.ts";
 import {
   decodeRecord,
   encodeRecord,
@@ -18,7 +20,6 @@ import {
 } from "./plugin_data.ts";
 import { RequestProcessor } from "./processor.ts";
 import type { Work } from "./queue.ts";
-import { RuleFacts } from "./rule_facts.ts";
 import { LEASE_MS, LeaseBusyError } from "./run.ts";
 import type { JobHandlers } from "./scheduled.ts";
 
@@ -41,24 +42,11 @@ function world(options: { autoApproval?: boolean; jobHandlers?: JobHandlers } = 
   account.addService({ name: "Platform", escalationPolicyId: onCallPolicy.id }, new Date(wall));
   const pagerduty = new InMemoryPagerDuty(account, bot.id, () => new Date(wall));
   const instance = (instanceId: string) =>
-    new RequestProcessor({
-      auth,
-      pagerduty,
-      selfUser: "teleport-plugin",
-      proxyAddr: () => "",
-      rules: () => [],
-      ruleFacts: new RuleFacts(auth, () => wall),
-      notifyAnnotation: NOTIFY,
-      servicesAnnotation: SERVICES,
+    new RequestProcessor(memoryProcessorDeps({ auth, pagerduty, clock: () => wall }, {
       autoApproval: autoApprovalConfig({ enabled: options.autoApproval ?? false }),
-      accessEnd: DEFAULT_ACCESS_END,
-      observer: NO_OBSERVER,
-      now: () => performance.now(),
-      clock: () => wall,
       instanceId,
-      casAttempts: 8,
       jobHandlers: options.jobHandlers ?? {},
-    });
+    }));
   return {
     store,
     auth,
@@ -354,24 +342,11 @@ Deno.test("executor: a role that cannot read users refuses auto-approval once in
     kind: "fail",
     error: new TeleportError("permission_denied", "access denied to perform action read on user"),
   });
-  const withTrait = new RequestProcessor({
-    auth: w.auth,
-    pagerduty: w.pagerduty,
-    selfUser: "teleport-plugin",
-    proxyAddr: () => "",
-    rules: () => [],
-    ruleFacts: new RuleFacts(w.auth, () => w.now()),
-    notifyAnnotation: NOTIFY,
-    servicesAnnotation: SERVICES,
-    autoApproval: autoApprovalConfig({ enabled: true, emailTrait: "email" }),
-    accessEnd: DEFAULT_ACCESS_END,
-    observer: NO_OBSERVER,
-    now: () => performance.now(),
-    clock: () => w.now(),
-    instanceId: "a",
-    casAttempts: 8,
-    jobHandlers: {},
-  });
+  const withTrait = new RequestProcessor(
+    memoryProcessorDeps({ auth: w.auth, pagerduty: w.pagerduty, clock: () => w.now() }, {
+      autoApproval: autoApprovalConfig({ enabled: true, emailTrait: "email" }),
+    }),
+  );
   await withTrait.process(request.id, put(request), 1);
   assert.equal(w.record(request.id).autoApproval, "not_eligible");
   assert.equal(w.request(request.id).state, "PENDING");

@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { accessRequestView, AuthStore } from "../fakes/auth/store.ts";
 import { Account } from "../fakes/pagerduty/state.ts";
 import { autoApprovalConfig } from "../../tests/fixtures.ts";
-import { InMemoryAuth, InMemoryPagerDuty } from "../testing/app_memory_clients.ts";
+import {
+  InMemoryAuth,
+  InMemoryPagerDuty,
+  memoryProcessorDeps,
+} from "../testing/app_memory_clients.ts";
 import type { ReviewsConfig } from "../config/types.ts";
 import { PagerDutyError } from "../pagerduty/types.ts";
 import { type AccessRequest, TeleportError } from "../teleport/types.ts";
@@ -16,8 +20,6 @@ import {
   type ScheduledJob,
 } from "./plugin_data.ts";
 import { RequestProcessor } from "./processor.ts";
-import { RuleFacts } from "./rule_facts.ts";
-import { DEFAULT_ACCESS_END } from "../config/access_end.ts";
 import type { Work } from "./queue.ts";
 import type { ResponderCommand } from "./responder_commands.ts";
 import {
@@ -60,25 +62,16 @@ function world(options: { policy?: Partial<Policy>; emailTrait?: string } = {}) 
   const pagerduty = new InMemoryPagerDuty(account, bot.id, () => new Date(wall));
   const decisions: Array<[string, ResponderDecisionOutcome]> = [];
   const instance = (instanceId: string) =>
-    new RequestProcessor({
-      auth,
-      pagerduty,
+    new RequestProcessor(memoryProcessorDeps({ auth, pagerduty, clock: () => wall }, {
       selfUser: SELF,
       proxyAddr: () => "teleport.example.com",
-      rules: () => [],
       notifyAnnotation: NOTIFY,
-      servicesAnnotation: "pagerduty_services",
       autoApproval: autoApprovalConfig({ enabled: false, emailTrait: options.emailTrait }),
       observer: {
         ...NO_OBSERVER,
         responderDecision: (path, outcome) => decisions.push([path, outcome]),
       },
-      now: () => performance.now(),
-      clock: () => wall,
-      ruleFacts: new RuleFacts(auth, () => wall),
-      accessEnd: DEFAULT_ACCESS_END,
       instanceId,
-      casAttempts: 8,
       jobHandlers: {
         [DECISION_JOB]: decisionJobHandler({
           reviews: {
@@ -91,7 +84,7 @@ function world(options: { policy?: Partial<Policy>; emailTrait?: string } = {}) 
           serviceUserId: () => Promise.resolve(bot.id),
         }),
       },
-    });
+    }));
   const processor = instance("instance-a");
   let jobs = 0;
   const w = {

@@ -9,6 +9,10 @@
  */
 
 import { accessRequestView, AuthStore, userView } from "../fakes/auth/store.ts";
+import { NO_OBSERVER } from "../app/observer.ts";
+import type { ProcessorDeps } from "../app/processor.ts";
+import { RuleFacts } from "../app/rule_facts.ts";
+import { DEFAULT_ACCESS_END } from "../config/access_end.ts";
 import { AuthError } from "../fakes/auth/errors.ts";
 import { lockTarget, lockView } from "../fakes/auth/locks.ts";
 import { Account } from "../fakes/pagerduty/state.ts";
@@ -430,4 +434,33 @@ export class InMemoryPagerDuty implements PagerDutyApi {
       });
     }
   }
+}
+
+/**
+ * Executor dependencies on the in-memory clients, with what every executor test shares; each
+ * test overrides only what it is about (and always says how auto-approval is configured).
+ */
+export function memoryProcessorDeps(
+  clients: { auth: InMemoryAuth; pagerduty: InMemoryPagerDuty; clock: () => number },
+  overrides: Partial<ProcessorDeps> & Pick<ProcessorDeps, "autoApproval">,
+): ProcessorDeps {
+  const { auth, pagerduty, clock } = clients;
+  return {
+    auth,
+    pagerduty,
+    selfUser: "teleport-plugin",
+    proxyAddr: () => "",
+    rules: () => [],
+    ruleFacts: new RuleFacts(auth, clock),
+    notifyAnnotation: "pagerduty_notify_service",
+    servicesAnnotation: "pagerduty_services",
+    accessEnd: DEFAULT_ACCESS_END,
+    observer: NO_OBSERVER,
+    now: () => performance.now(),
+    clock,
+    instanceId: "instance-a",
+    casAttempts: 8,
+    jobHandlers: {},
+    ...overrides,
+  };
 }
