@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "./errors.ts";
+import { parse, problemsOf } from "../testing/config_parse.ts";
 import { DEFAULT_ACCESS_END, needsLocks } from "./access_end.ts";
-import { parseConfig } from "./parse.ts";
 
 const MINIMAL = `
 [teleport]
@@ -11,23 +10,6 @@ identity = "/var/lib/tp/auth_id"
 api_key = "u+SeCrEtKeY1234567890"
 user_email = "bot@example.com"
 `;
-
-function parse(text: string) {
-  return parseConfig(text, {
-    path: "/etc/tp.toml",
-    readFile: (path) => Promise.reject(new Deno.errors.NotFound(path)),
-  });
-}
-
-async function problemsOf(text: string): Promise<readonly string[]> {
-  try {
-    await parse(text);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
-    return error.problems;
-  }
-  assert.fail("the config was accepted");
-}
 
 Deno.test("both ways of ending access early are off by default, polling every 30 s", async () => {
   const { config, warnings } = await parse(MINIMAL);

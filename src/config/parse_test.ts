@@ -1,40 +1,11 @@
 import assert from "node:assert/strict";
+import { parse, problemsOf } from "../testing/config_parse.ts";
 import { ConfigError } from "./errors.ts";
 import { EXAMPLE_CONFIG } from "./example.ts";
 import { credentialsProblem } from "./credentials.ts";
-import { DEFAULTS, parseConfig, type ParsedConfig } from "./parse.ts";
+import { DEFAULTS, type ParsedConfig } from "./parse.ts";
 
 const API_KEY = "u+SeCrEtKeY1234567890";
-
-/** A `readFile` serving a fixed set of files; anything else does not exist. */
-function files(contents: Record<string, string | Uint8Array> = {}) {
-  return (path: string): Promise<Uint8Array> => {
-    const content = contents[path];
-    if (content === undefined) return Promise.reject(new Deno.errors.NotFound(path));
-    return Promise.resolve(
-      typeof content === "string" ? new TextEncoder().encode(content) : content,
-    );
-  };
-}
-
-function parse(text: string, contents: Record<string, string | Uint8Array> = {}) {
-  return parseConfig(text, { path: "/etc/tp.toml", readFile: files(contents) });
-}
-
-/** The problems of a config that must fail. */
-async function problemsOf(
-  text: string,
-  contents: Record<string, string | Uint8Array> = {},
-): Promise<readonly string[]> {
-  try {
-    await parse(text, contents);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
-    assert.equal(error.path, "/etc/tp.toml");
-    return error.problems;
-  }
-  assert.fail("the config was accepted");
-}
 
 const MINIMAL = `
 [teleport]

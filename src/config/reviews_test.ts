@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "./errors.ts";
+import { files, parse, problemsOf } from "../testing/config_parse.ts";
 import { loadConfig } from "./load.ts";
 import { parseConfig } from "./parse.ts";
 import { configFromMessage, configToMessage } from "./transfer.ts";
@@ -22,33 +22,6 @@ const LISTENER = `
 listen_addr = ":8081"
 public_addr = "https://tp.example.com"
 `;
-
-function files(contents: Record<string, string | Uint8Array> = {}) {
-  return (path: string): Promise<Uint8Array> => {
-    const content = contents[path];
-    if (content === undefined) return Promise.reject(new Deno.errors.NotFound(path));
-    return Promise.resolve(
-      typeof content === "string" ? new TextEncoder().encode(content) : content,
-    );
-  };
-}
-
-function parse(text: string, contents: Record<string, string | Uint8Array> = {}) {
-  return parseConfig(text, { path: "/etc/tp.toml", readFile: files(contents) });
-}
-
-async function problemsOf(
-  text: string,
-  contents: Record<string, string | Uint8Array> = {},
-): Promise<readonly string[]> {
-  try {
-    await parse(text, contents);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
-    return error.problems;
-  }
-  assert.fail("the config was accepted");
-}
 
 /** Every secret this file uses, none of which may appear in a message. */
 function assertNoSecret(texts: readonly string[]): void {
